@@ -1,0 +1,29 @@
+# The two commands of the README are `make run` and `make test`; both set up what they need.
+.PHONY: setup run test test-unit test-integration test-e2e lint stack-up stack-down bench
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@.venv/bin/mlops-fc run
+
+test: setup
+	@scripts/test.sh
+
+test-unit: setup
+	@.venv/bin/python -m pytest tests/unit -q
+
+test-integration: setup
+	@.venv/bin/python -m pytest tests/integration -q
+
+test-e2e: setup
+	@.venv/bin/python -m pytest tests/e2e -q
+
+lint: setup
+	@.venv/bin/ruff check .
+
+stack-up: setup
+	@.venv/bin/mlops-fc stack up
+
+stack-down:
+	@.venv/bin/mlops-fc stack down

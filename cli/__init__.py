@@ -1,0 +1,1 @@
+"""The mlops-fc command line."""

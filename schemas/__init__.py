@@ -1,0 +1,1 @@
+"""Event contracts: pydantic models, the topic catalogue and the wire codec."""

@@ -1,0 +1,96 @@
+"""The topic catalogue: every topic the system uses, with its key, layout and retention.
+
+Topics keyed by player id (records, transfers, requests) share one partition count, so that
+everything about one player lands in the same partition number of each: the worker's state
+lookups then stay local to the partition it owns (co-partitioning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FOREVER = -1
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: its name, message key, partitions, retention and value schema."""
+
+    name: str
+    key: str
+    value_schema: str
+    description: str
+    cleanup_policy: Literal["delete", "compact"] = "delete"
+    retention_ms: int = 7 * DAY_MS
+    partitions: int | None = None  # None: the settings' topic_partitions (co-partitioned)
+
+    def configs(self) -> dict[str, str]:
+        """Broker-side topic configuration."""
+        configs = {"cleanup.policy": self.cleanup_policy}
+        if self.cleanup_policy == "delete":
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
+
+
+PLAYERS_RECORDS = TopicSpec(
+    name="players.records",
+    key="player_id",
+    value_schema="PlayerRecord",
+    description="Latest attributes of each player; compacted, only the newest per player matters.",
+    cleanup_policy="compact",
+)
+TRANSFERS_COMPLETED = TopicSpec(
+    name="transfers.completed",
+    key="player_id",
+    value_schema="TransferCompleted",
+    description="Transfers with their real fee: the system of record for training, kept forever.",
+    retention_ms=FOREVER,
+)
+PREDICTIONS_REQUESTS = TopicSpec(
+    name="predictions.requests",
+    key="player_id",
+    value_schema="PredictionRequest",
+    description="Questions: what fee for this player moving from club A to club B?",
+)
+PREDICTIONS_RESULTS = TopicSpec(
+    name="predictions.results",
+    key="request_id",
+    value_schema="PredictionResult",
+    description="Exactly one scored result per request id.",
+)
+MONITORING_DRIFT = TopicSpec(
+    name="monitoring.drift",
+    key="model_version",
+    value_schema="DriftDetected",
+    description="Feature or performance drift detected against the current model.",
+    partitions=1,
+    retention_ms=FOREVER,
+)
+MODELS_LIFECYCLE = TopicSpec(
+    name="models.lifecycle",
+    key="model_name",
+    value_schema="ModelLifecycleEvent",
+    description="Model registered, promoted, rejected or rolled back; workers hot-swap on it.",
+    partitions=1,
+    retention_ms=FOREVER,
+)
+DEAD_LETTERS = TopicSpec(
+    name="deadletters",
+    key="source_topic",
+    value_schema="DeadLetter",
+    description="What could not be processed: the reason and the raw bytes.",
+    partitions=1,
+    retention_ms=30 * DAY_MS,
+)
+
+CATALOGUE: tuple[TopicSpec, ...] = (
+    PLAYERS_RECORDS,
+    TRANSFERS_COMPLETED,
+    PREDICTIONS_REQUESTS,
+    PREDICTIONS_RESULTS,
+    MONITORING_DRIFT,
+    MODELS_LIFECYCLE,
+    DEAD_LETTERS,
+)

@@ -1,0 +1,17 @@
+"""Errors of the local stack and its clients."""
+
+
+class StackError(Exception):
+    """Root of every local-stack error."""
+
+
+class PrerequisiteMissing(StackError):
+    """A tool the stack needs (java, mvn, redis-server) is not installed."""
+
+
+class PortInUse(StackError):
+    """A port the stack wants is taken by a process that is not ours."""
+
+
+class StartupTimeout(StackError):
+    """A service did not become ready before its deadline."""

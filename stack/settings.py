@@ -1,0 +1,99 @@
+"""One settings model for the local run, the tests and docker-compose.
+
+Every field reads an environment variable named ``MLOPS_FC_<FIELD>`` (see ``.env.example``).
+Settings are read once, in each entry point's ``main()``, and handed down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_PLACEHOLDER_SECRETS = frozenset({"dev-only-change-me", "changethis", ""})
+
+
+class Settings(BaseSettings):
+    """Typed configuration from ``MLOPS_FC_*`` environment variables (and an optional .env)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MLOPS_FC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".mlops-fc",
+        description="Local state: Kafka data, Redis files, MLflow database, pid files, logs.",
+    )
+
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
+    kafka_heap: str = Field(default="1g", description="JVM heap of the local broker (-Xmx).")
+    kafka_libs_dir: Path | None = Field(
+        default=None, description="Broker jars; defaults to <state_dir>/kafka-libs."
+    )
+    topic_prefix: str = Field(
+        default="", description="Prepended to every topic name: isolates tests and tenants."
+    )
+    topic_partitions: int = Field(default=4, ge=1, le=256)
+
+    # Redis
+    redis_url: str = "redis://127.0.0.1:16379/0"
+    redis_password: SecretStr | None = None
+    redis_persistence: bool = Field(default=True, description="AOF for the local run; off in tests.")
+
+    # MLflow
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="Defaults to SQLite in <state_dir>/mlflow/mlflow.db."
+    )
+    mlflow_artifact_root: Path | None = None
+    mlflow_ui_port: int = Field(default=5000, ge=1, le=65535)
+    registered_model_name: str = "transfer-fee"
+
+    # Security
+    model_signing_key: SecretStr = Field(
+        default=SecretStr("dev-only-change-me"),
+        description="HMAC-SHA256 key that signs model artifacts crossing Redis or disk.",
+    )
+    api_key: SecretStr = Field(
+        default=SecretStr("dev-only-change-me"), description="Required by write endpoints."
+    )
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "production":
+            for name in ("model_signing_key", "api_key"):
+                if getattr(self, name).get_secret_value() in DEV_PLACEHOLDER_SECRETS:
+                    raise ValueError(
+                        f"MLOPS_FC_{name.upper()} still holds a development placeholder; "
+                        "set a real secret before running with MLOPS_FC_ENVIRONMENT=production"
+                    )
+        return self
+
+    # Derived locations -------------------------------------------------------------------
+
+    @property
+    def kafka_jars_dir(self) -> Path:
+        return self.kafka_libs_dir or self.state_dir / "kafka-libs"
+
+    @property
+    def mlflow_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.state_dir / 'mlflow' / 'mlflow.db').resolve()}"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return (self.mlflow_artifact_root or self.state_dir / "mlflow" / "artifacts").resolve()
+
+    def topic(self, name: str) -> str:
+        """The broker-side name of a catalogue topic."""
+        return f"{self.topic_prefix}{name}"
