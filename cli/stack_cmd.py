@@ -63,15 +63,28 @@ def topics_cmd() -> None:
 
 
 @app.command("mlflow-ui")
-def mlflow_ui(port: int = typer.Option(None, help="Port of the UI (default MLOPS_FC_MLFLOW_UI_PORT).")) -> None:
+def mlflow_ui(
+    port: int = typer.Option(None, help="Port of the UI (default MLOPS_FC_MLFLOW_UI_PORT)."),
+) -> None:
     """Open the MLflow UI on the local tracking database (Ctrl-C stops it)."""
     settings = Settings()
     port = port or settings.mlflow_ui_port
     console.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
     subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
-        [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", settings.mlflow_uri,
-         "--default-artifact-root", str(settings.mlflow_artifacts), "--host", "127.0.0.1",
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "ui",
+            "--backend-store-uri",
+            settings.mlflow_uri,
+            "--default-artifact-root",
+            str(settings.mlflow_artifacts),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         check=False,
     )
 

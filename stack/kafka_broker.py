@@ -58,18 +58,31 @@ class KafkaBroker:
             return
         host, port = self.host_port
         ensure_port_free(host, port, "Kafka", "MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS")
-        ensure_port_free(host, self.settings.kafka_controller_port, "The Kafka controller",
-                         "MLOPS_FC_KAFKA_CONTROLLER_PORT")
+        ensure_port_free(
+            host,
+            self.settings.kafka_controller_port,
+            "The Kafka controller",
+            "MLOPS_FC_KAFKA_CONTROLLER_PORT",
+        )
         java = _java()
         classpath = f"{ensure_kafka_jars(self.settings.kafka_jars_dir)}/*"
         properties = self._write_properties(host, port)
         if not (self.data_dir / "meta.properties").exists():
             self._format(java, classpath, properties)
         spawn(
-            [java, f"-Xmx{self.settings.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-             f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", classpath, BROKER_MAIN,
-             str(properties)],
-            self.pid_file, self.log_file,
+            [
+                java,
+                f"-Xmx{self.settings.kafka_heap}",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+                "-cp",
+                classpath,
+                BROKER_MAIN,
+                str(properties),
+            ],
+            self.pid_file,
+            self.log_file,
         )
         require_ready(self.is_healthy, timeout, "Kafka", self.log_file)
 
@@ -113,17 +126,37 @@ class KafkaBroker:
     def _format(self, java: str, classpath: str, properties: Path) -> None:
         cluster_id = _cluster_id()
         result = subprocess.run(  # noqa: S603 - argv is built here
-            [java, f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", classpath, STORAGE_TOOL,
-             "format", "-t", cluster_id, "-c", str(properties), "--standalone", "--ignore-formatted"],
-            capture_output=True, text=True, check=False,
+            [
+                java,
+                f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+                "-cp",
+                classpath,
+                STORAGE_TOOL,
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(properties),
+                "--standalone",
+                "--ignore-formatted",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise StackError(f"Formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
 
 def metadata_ok(bootstrap: str, timeout: float = 2.0) -> bool:
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000,
-                         "log_level": 0, "logger": _SILENT})
+    admin = AdminClient(
+        {
+            "bootstrap.servers": bootstrap,
+            "socket.connection.setup.timeout.ms": 1000,
+            "log_level": 0,
+            "logger": _SILENT,
+        }
+    )
     try:
         return len(admin.list_topics(timeout=timeout).brokers) > 0
     except Exception:  # noqa: BLE001 - any failure means "not ready"
@@ -150,4 +183,3 @@ def _java() -> str:
 def _cluster_id() -> str:
     # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-

@@ -32,12 +32,24 @@ def ensure_kafka_jars(libs_dir: Path) -> Path:
     staging = libs_dir.with_name(libs_dir.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     result = subprocess.run(  # noqa: S603 - fixed argv
-        [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-         f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
-        capture_output=True, text=True, check=False,
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
-        raise StackError(f"Maven could not resolve the Kafka jars:\n{result.stdout[-4000:]}{result.stderr[-2000:]}")
+        raise StackError(
+            f"Maven could not resolve the Kafka jars:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+        )
     (staging / STAMP).write_text(_pom_digest())
     # Swap in whole, so an interrupted download never leaves a half set of jars behind.
     shutil.rmtree(libs_dir, ignore_errors=True)

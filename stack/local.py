@@ -50,10 +50,22 @@ class LocalStack:
         kafka_pid = self.kafka.running_pid()
         redis_pid = self.redis.running_pid()
         return [
-            PartStatus("kafka", self.settings.kafka_bootstrap_servers, self.kafka.is_healthy(),
-                       f"pid {kafka_pid}" if kafka_pid else "no local broker process"),
-            PartStatus("redis", self.settings.redis_url, self.redis.is_healthy(),
-                       f"pid {redis_pid}" if redis_pid else "no local redis process"),
-            PartStatus("mlflow", self.settings.mlflow_uri, self.mlflow.is_healthy(),
-                       f"artifacts in {self.settings.mlflow_artifacts}"),
+            PartStatus(
+                "kafka",
+                self.settings.kafka_bootstrap_servers,
+                self.kafka.is_healthy(),
+                f"pid {kafka_pid}" if kafka_pid else "no local broker process",
+            ),
+            PartStatus(
+                "redis",
+                self.settings.redis_url,
+                self.redis.is_healthy(),
+                f"pid {redis_pid}" if redis_pid else "no local redis process",
+            ),
+            PartStatus(
+                "mlflow",
+                self.settings.mlflow_uri,
+                self.mlflow.is_healthy(),
+                f"artifacts in {self.settings.mlflow_artifacts}",
+            ),
         ]

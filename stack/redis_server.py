@@ -58,12 +58,25 @@ class RedisServer:
             return
         binary = shutil.which("redis-server")
         if binary is None:
-            raise PrerequisiteMissing("redis-server is missing: run scripts/setup.sh, or apt-get install redis-server")
+            raise PrerequisiteMissing(
+                "redis-server is missing: run scripts/setup.sh, or apt-get install redis-server"
+            )
         host, port = self.host_port
         ensure_port_free(host, port, "Redis", "MLOPS_FC_REDIS_URL")
         self.home.mkdir(parents=True, exist_ok=True)
-        argv = [binary, "--bind", host, "--port", str(port), "--dir", str(self.home.resolve()),
-                "--daemonize", "no", "--save", ""]
+        argv = [
+            binary,
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--dir",
+            str(self.home.resolve()),
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+        ]
         # AOF keeps the published models across restarts of the local run; tests need none.
         argv += ["--appendonly", "yes" if self.settings.redis_persistence else "no"]
         if self.settings.redis_password:

@@ -19,8 +19,9 @@ class TopicOutcome:
     partitions: int
 
 
-def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = CATALOGUE,
-                  timeout: float = 30.0) -> list[TopicOutcome]:
+def ensure_topics(
+    settings: Settings, specs: Iterable[TopicSpec] = CATALOGUE, timeout: float = 30.0
+) -> list[TopicOutcome]:
     """Create missing topics, grow partitions and align configs of existing ones."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
     existing = admin.list_topics(timeout=timeout).topics
@@ -28,9 +29,11 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = CATALOGUE,
     outcomes: list[TopicOutcome] = []
 
     missing = [
-        NewTopic(name, num_partitions=_partitions(spec, settings), replication_factor=1,
-                 config=spec.configs())
-        for name, spec in wanted.items() if name not in existing
+        NewTopic(
+            name, num_partitions=_partitions(spec, settings), replication_factor=1, config=spec.configs()
+        )
+        for name, spec in wanted.items()
+        if name not in existing
     ]
     if missing:
         for name, future in admin.create_topics(missing, request_timeout=timeout).items():
@@ -54,8 +57,9 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = CATALOGUE,
         resource = ConfigResource(ConfigResource.Type.TOPIC, name)
         current = admin.describe_configs([resource])[resource].result()
         if any(current[k].value != v for k, v in spec.configs().items() if k in current):
-            admin.alter_configs([ConfigResource(ConfigResource.Type.TOPIC, name,
-                                                set_config=spec.configs())])[resource].result()
+            admin.alter_configs([ConfigResource(ConfigResource.Type.TOPIC, name, set_config=spec.configs())])[
+                resource
+            ].result()
             action = "updated"
         outcomes.append(TopicOutcome(name, action, max(want, have)))
     return sorted(outcomes, key=lambda o: o.name)

@@ -1,0 +1,85 @@
+"""10,000 messages through the real broker, with both clients the system uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from stack.kafka_clients import make_producer
+from stack.settings import Settings
+from tests.kafka_helpers import consume_until, create_topic
+
+pytestmark = pytest.mark.integration
+COUNT = 10_000
+PARTITIONS = 3
+
+
+def _key(i: int) -> bytes:
+    return f"player-{i % 97}".encode()
+
+
+def _assert_all_back_in_order(received: list[tuple[int, bytes, bytes]]) -> None:
+    assert len(received) == COUNT
+    assert sorted(int(value) for _, _, value in received) == list(range(COUNT))
+    per_partition: dict[int, list[int]] = defaultdict(list)
+    for partition, key, value in received:
+        per_partition[partition].append(int(value))
+        assert key == _key(int(value))
+    assert len(per_partition) == PARTITIONS
+    for values in per_partition.values():
+        assert values == sorted(values), "messages of one partition came back out of order"
+
+
+def test_confluent_kafka_round_trip(stack_settings: Settings, unique: str) -> None:
+    topic = create_topic(stack_settings, f"roundtrip-ck-{unique}", PARTITIONS)
+    producer = make_producer(stack_settings)
+    failures: list[str] = []
+    for i in range(COUNT):
+        producer.produce(
+            topic,
+            key=_key(i),
+            value=str(i).encode(),
+            on_delivery=lambda err, _msg: failures.append(str(err)) if err else None,
+        )
+        producer.poll(0)
+    assert producer.flush(30) == 0
+    assert failures == []
+
+    messages = consume_until(stack_settings, topic, lambda got: len(got) >= COUNT)
+    _assert_all_back_in_order([(m.partition(), m.key(), m.value()) for m in messages])
+
+
+def test_aiokafka_round_trip(stack_settings: Settings, unique: str) -> None:
+    topic = create_topic(stack_settings, f"roundtrip-aio-{unique}", PARTITIONS)
+    bootstrap = stack_settings.kafka_bootstrap_servers
+
+    async def run() -> list[tuple[int, bytes, bytes]]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+        await producer.start()
+        try:
+            batch = [await producer.send(topic, key=_key(i), value=str(i).encode()) for i in range(COUNT)]
+            await asyncio.gather(*batch)
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=f"g-{unique}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        received: list[tuple[int, bytes, bytes]] = []
+        try:
+            async with asyncio.timeout(60):
+                while len(received) < COUNT:
+                    for records in (await consumer.getmany(timeout_ms=500)).values():
+                        received.extend((r.partition, r.key, r.value) for r in records)
+        finally:
+            await consumer.stop()
+        return received
+
+    _assert_all_back_in_order(asyncio.run(run()))
