@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import stack_cmd
+from cli import schemas_cmd, stack_cmd
 
 app = typer.Typer(
     name="mlops-fc",
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(stack_cmd.app, name="stack")
+app.add_typer(schemas_cmd.app, name="schemas")
 
 
 def main() -> None:

@@ -1,1 +1,52 @@
 """Event contracts: pydantic models, the topic catalogue and the wire codec."""
+
+from schemas.codec import dead_letter, decode, encode, encode_for, key_for
+from schemas.deadletters import DeadLetter
+from schemas.envelope import Event
+from schemas.exceptions import (
+    SchemaDecodeError,
+    SchemaError,
+    TopicMismatchError,
+    UnknownPositionError,
+)
+from schemas.lifecycle import (
+    ModelLifecycleEvent,
+    ModelPromoted,
+    ModelRegistered,
+    ModelRejected,
+    ModelRolledBack,
+)
+from schemas.monitoring import DriftDetected
+from schemas.positions import Position, normalise_position, position_group
+from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
+from schemas.records import PlayerRecord, TransferCompleted
+from schemas.registry import AnyEvent
+
+__all__ = [
+    "AnyEvent",
+    "DeadLetter",
+    "DriftDetected",
+    "Event",
+    "ModelLifecycleEvent",
+    "ModelPromoted",
+    "ModelRegistered",
+    "ModelRejected",
+    "ModelRolledBack",
+    "PlayerRecord",
+    "Position",
+    "PredictionRequest",
+    "PredictionRequestV1",
+    "PredictionResult",
+    "SchemaDecodeError",
+    "SchemaError",
+    "TopicMismatchError",
+    "TransferCompleted",
+    "UnknownPositionError",
+    "dead_letter",
+    "decode",
+    "encode",
+    "encode_for",
+    "key_for",
+    "normalise_position",
+    "position_group",
+]

@@ -8,7 +8,15 @@ lookups then stay local to the partition it owns (co-partitioning).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from schemas.deadletters import DeadLetter
+from schemas.envelope import Event
+from schemas.lifecycle import ModelLifecycleEvent
+from schemas.monitoring import DriftDetected
+from schemas.predictions import PredictionRequest, PredictionResult
+from schemas.records import PlayerRecord, TransferCompleted
+from schemas.registry import family_of
 
 FOREVER = -1
 DAY_MS = 24 * 60 * 60 * 1000
@@ -20,7 +28,7 @@ class TopicSpec:
 
     name: str
     key: str
-    value_schema: str
+    value_schema: Any  # an Event class (newest version) or an annotated union of them
     description: str
     cleanup_policy: Literal["delete", "compact"] = "delete"
     retention_ms: int = 7 * DAY_MS
@@ -28,42 +36,50 @@ class TopicSpec:
 
     def configs(self) -> dict[str, str]:
         """Broker-side topic configuration."""
-        configs = {"cleanup.policy": self.cleanup_policy}
+        configs: dict[str, str] = {"cleanup.policy": self.cleanup_policy}
         if self.cleanup_policy == "delete":
             configs["retention.ms"] = str(self.retention_ms)
         return configs
+
+    def event_classes(self) -> tuple[type[Event], ...]:
+        """Every class, all versions, that a consumer of this topic must accept."""
+        return family_of(self.value_schema)
+
+    def accepts(self, event: Event) -> bool:
+        """Whether the event belongs on this topic."""
+        return isinstance(event, self.event_classes())
 
 
 PLAYERS_RECORDS = TopicSpec(
     name="players.records",
     key="player_id",
-    value_schema="PlayerRecord",
+    value_schema=PlayerRecord,
     description="Latest attributes of each player; compacted, only the newest per player matters.",
     cleanup_policy="compact",
 )
 TRANSFERS_COMPLETED = TopicSpec(
     name="transfers.completed",
     key="player_id",
-    value_schema="TransferCompleted",
+    value_schema=TransferCompleted,
     description="Transfers with their real fee: the system of record for training, kept forever.",
     retention_ms=FOREVER,
 )
 PREDICTIONS_REQUESTS = TopicSpec(
     name="predictions.requests",
     key="player_id",
-    value_schema="PredictionRequest",
+    value_schema=PredictionRequest,
     description="Questions: what fee for this player moving from club A to club B?",
 )
 PREDICTIONS_RESULTS = TopicSpec(
     name="predictions.results",
     key="request_id",
-    value_schema="PredictionResult",
+    value_schema=PredictionResult,
     description="Exactly one scored result per request id.",
 )
 MONITORING_DRIFT = TopicSpec(
     name="monitoring.drift",
     key="model_version",
-    value_schema="DriftDetected",
+    value_schema=DriftDetected,
     description="Feature or performance drift detected against the current model.",
     partitions=1,
     retention_ms=FOREVER,
@@ -71,7 +87,7 @@ MONITORING_DRIFT = TopicSpec(
 MODELS_LIFECYCLE = TopicSpec(
     name="models.lifecycle",
     key="model_name",
-    value_schema="ModelLifecycleEvent",
+    value_schema=ModelLifecycleEvent,
     description="Model registered, promoted, rejected or rolled back; workers hot-swap on it.",
     partitions=1,
     retention_ms=FOREVER,
@@ -79,7 +95,7 @@ MODELS_LIFECYCLE = TopicSpec(
 DEAD_LETTERS = TopicSpec(
     name="deadletters",
     key="source_topic",
-    value_schema="DeadLetter",
+    value_schema=DeadLetter,
     description="What could not be processed: the reason and the raw bytes.",
     partitions=1,
     retention_ms=30 * DAY_MS,

@@ -1,0 +1,197 @@
+"""The wire codec used by every producer and consumer: events <-> Kafka bytes and headers.
+
+Values are pydantic's JSON (UTF-8). Headers repeat event_type and schema_version so that
+routers and the flows page can see what a message is without decoding it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, overload
+
+from pydantic import ValidationError
+
+from schemas.deadletters import DeadLetter
+from schemas.envelope import ENVELOPE_FIELDS, Event
+from schemas.exceptions import SchemaDecodeError, TopicMismatchError
+from schemas.registry import (
+    ANY_EVENT,
+    FAMILIES,
+    LATEST,
+    event_type_of,
+    family_of,
+    upgrade_to_latest,
+)
+from schemas.topics import TopicSpec
+
+E = TypeVar("E", bound=Event)
+HeaderValue = bytes | str | None
+HeadersLike = Mapping[str, HeaderValue] | Sequence[tuple[str, HeaderValue]] | None
+Headers = list[tuple[str, bytes]]
+
+CONTENT_TYPE = "application/json"
+_MAX_ERRORS = 5
+_MAX_INPUT_CHARS = 60
+
+
+def encode(event: Event, key: str | None = None) -> tuple[bytes | None, bytes, Headers]:
+    """Key bytes, JSON value bytes and headers (event_type, schema_version, trace_id)."""
+    headers: Headers = [
+        ("event_type", event.event_type.encode()),
+        ("schema_version", str(event.schema_version).encode()),
+        ("trace_id", event.trace_id.encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    key_bytes = None if key is None else key.encode("utf-8")
+    return key_bytes, event.model_dump_json().encode("utf-8"), headers
+
+
+def encode_for(event: Event, spec: TopicSpec) -> tuple[bytes | None, bytes, Headers]:
+    """encode() with the topic's key, refusing an event that does not belong on the topic."""
+    return encode(event, key_for(event, spec))
+
+
+def key_for(event: Event, spec: TopicSpec) -> str:
+    """The message key for this event on this topic: the field named by spec.key."""
+    if not spec.accepts(event):
+        raise TopicMismatchError(f"{event.event_type} does not belong on topic {spec.name}")
+    value = getattr(event, spec.key, None)
+    if value is None or value == "":
+        raise TopicMismatchError(f"{event.event_type} has no {spec.key!r} to key {spec.name}")
+    return str(value)
+
+
+def header(headers: HeadersLike, name: str) -> str | None:
+    """One header as text (the last one wins), from any client's header shape."""
+    if not headers:
+        return None
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    found: str | None = None
+    for header_name, value in items:
+        if header_name == name and value is not None:
+            found = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return found
+
+
+@overload
+def decode(
+    value: bytes | None, headers: HeadersLike, expected: type[E], *, upgrade: bool = ...
+) -> E: ...
+@overload
+def decode(
+    value: bytes | None, headers: HeadersLike = ..., *, expected: type[E], upgrade: bool = ...
+) -> E: ...
+@overload
+def decode(
+    value: bytes | None, headers: HeadersLike = ..., expected: Any = ..., *, upgrade: bool = ...
+) -> Event: ...
+def decode(
+    value: bytes | None, headers: HeadersLike = None, expected: Any = None, *, upgrade: bool = True
+) -> Event:
+    """Bytes to an event, or SchemaDecodeError naming what is wrong.
+
+    The class comes from event_type and schema_version in the JSON. With ``upgrade`` an
+    older version is returned as the newest one of its family, so handlers see one class.
+    ``expected`` (a newest class or a union such as ModelLifecycleEvent) restricts what is
+    accepted.
+    """
+    if upgrade and isinstance(expected, type) and issubclass(expected, Event):
+        if LATEST[event_type_of(expected)] is not expected:
+            # Upgrading would hand back a class the caller did not ask for.
+            raise ValueError(f"expected must be the newest version, not {expected.__name__}")
+    if not value:
+        raise SchemaDecodeError("empty message value (a tombstone?)", raw=value)
+    try:
+        event = ANY_EVENT.validate_json(value)
+    except ValidationError as exc:
+        raise SchemaDecodeError(describe_errors(exc), raw=bytes(value)) from exc
+
+    missing = [name for name in ENVELOPE_FIELDS if name not in event.model_fields_set]
+    if missing:
+        raise SchemaDecodeError(
+            f"{event.event_type}: missing envelope field(s): {', '.join(missing)}", raw=value
+        )
+    if expected is not None and not isinstance(event, family_of(expected)):
+        names = ", ".join(dict.fromkeys(cls.__name__ for cls in family_of(expected)))
+        raise SchemaDecodeError(f"event_type: expected {names}, got {event.event_type}", value)
+    for name in ("event_type", "schema_version"):
+        claimed = header(headers, name)
+        actual = str(getattr(event, name))
+        if claimed is not None and claimed != actual:
+            raise SchemaDecodeError(f"{name}: header says {claimed!r}, body {actual!r}", value)
+    return upgrade_to_latest(event) if upgrade else event
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line naming each failing field: 'PlayerRecord: age: Input should be ... (got 60)'."""
+    errors = exc.errors(include_url=False)
+    parts = [_describe(error) for error in errors[:_MAX_ERRORS]]
+    if len(errors) > _MAX_ERRORS:
+        parts.append(f"and {len(errors) - _MAX_ERRORS} more error(s)")
+    return "; ".join(parts)
+
+
+def _describe(error: Any) -> str:
+    loc = list(error["loc"])
+    prefix = ""
+    # Strip the union tags pydantic puts in front of the field path.
+    if loc and isinstance(loc[0], str) and loc[0] in FAMILIES:
+        event_type = loc.pop(0)
+        prefix = f"{event_type}: "
+        if len(FAMILIES[event_type]) > 1 and loc and isinstance(loc[0], int):
+            prefix = f"{event_type} v{loc.pop(0)}: "
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = [str(error.get("ctx", {}).get("discriminator", "")).strip("'")]
+    field = ".".join(str(part) for part in loc)
+    text = f"{prefix}{field}: {error['msg']}" if field else f"{prefix}{error['msg']}"
+    value = error.get("input")
+    if error["type"] not in ("missing", "json_invalid") and (
+        value is None or isinstance(value, str | int | float | bool)
+    ):
+        shown = repr(value)
+        if len(shown) > _MAX_INPUT_CHARS:
+            shown = shown[: _MAX_INPUT_CHARS - 3] + "..."
+        text += f" (got {shown})"
+    return text
+
+
+def dead_letter(
+    raw: bytes | None,
+    reason: str,
+    source_topic: str,
+    *,
+    source: str,
+    error_type: str = "SchemaDecodeError",
+    partition: int | None = None,
+    offset: int | None = None,
+    key: bytes | str | None = None,
+    headers: HeadersLike = None,
+    trace_id: str | None = None,
+) -> DeadLetter:
+    """A DeadLetter keeping the raw bytes (base64) and why they could not be processed.
+
+    The trace id is taken from the message's headers when it has one, so the failure stays
+    on the trace of the event that caused it.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    items = headers.items() if isinstance(headers, Mapping) else (headers or [])
+    text_headers = {
+        name: value.decode("utf-8", "replace") if isinstance(value, bytes) else (value or "")
+        for name, value in items
+    }
+    envelope: dict[str, Any] = {"source": source}
+    if trace_id or header(headers, "trace_id"):
+        envelope["trace_id"] = trace_id or header(headers, "trace_id")
+    return DeadLetter(
+        source_topic=source_topic,
+        partition=partition,
+        offset=offset,
+        key=None if key is None else base64.b64encode(key).decode("ascii"),
+        raw_value_b64=base64.b64encode(raw or b"").decode("ascii"),
+        reason=reason or "unknown reason",
+        error_type=error_type,
+        headers=text_headers,
+        **envelope,
+    )

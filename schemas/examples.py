@@ -1,0 +1,104 @@
+"""One valid, deterministic example per event class: for docs, tests and fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from schemas.deadletters import DeadLetter
+from schemas.envelope import Event
+from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
+from schemas.monitoring import DriftDetected
+from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
+from schemas.records import PlayerRecord, TransferCompleted
+
+E = TypeVar("E", bound=Event)
+
+AT = datetime(2012, 8, 1, 12, 0, tzinfo=UTC)
+TRACE_ID = "0b7e4a52-3c1d-4f3e-9a51-5d1f8c2a9e10"
+_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+_REQUEST: dict[str, Any] = {
+    "request_id": "req-0001",
+    "player_id": "p-robin-van-persie",
+    "player_name": "Robin van Persie",
+    "age": 29,
+    "position": "Centre-Forward",
+    "from_club": "Arsenal FC",
+    "to_club": "Manchester United",
+    "league": "Premier League",
+    "season": 2012,
+    "window": "summer",
+    "requested_at": AT,
+    "transfer_id": "t-2012-summer-0042",
+}
+
+_FIELDS: dict[type[Event], dict[str, Any]] = {
+    PlayerRecord: {
+        "player_id": "p-robin-van-persie", "name": "Robin van Persie", "age": 29,
+        "position": "Centre-Forward", "club": "Arsenal FC", "league": "Premier League",
+        "nationality": "Netherlands", "as_of": AT,
+    },
+    TransferCompleted: {
+        "transfer_id": "t-2012-summer-0042", "player_id": "p-robin-van-persie",
+        "player_name": "Robin van Persie", "age": 29, "position": "Centre-Forward",
+        "from_club": "Arsenal FC", "to_club": "Manchester United",
+        "from_league": "Premier League", "to_league": "Premier League", "season": 2012,
+        "window": "summer", "transferred_at": AT, "fee_eur_m": 27.5,
+    },
+    PredictionRequestV1: _REQUEST,
+    PredictionRequest: {**_REQUEST, "market_value_eur_m": 22.0},
+    PredictionResult: {
+        "request_id": "req-0001", "player_id": "p-robin-van-persie",
+        "transfer_id": "t-2012-summer-0042", "status": "ok", "predicted_fee_eur_m": 24.1,
+        "interval_low": 15.0, "interval_high": 33.0, "model_name": "transfer-fee",
+        "model_version": "3", "features": {"age": 29.0, "to_club_mean_fee": 12.4},
+        "timings": {"queued": 1.2, "scoring": 0.8, "total": 2.4},
+    },
+    DriftDetected: {
+        "model_name": "transfer-fee", "model_version": "3", "kind": "feature",
+        "method": "evidently:wasserstein", "window_start": datetime(2012, 7, 1, tzinfo=UTC),
+        "window_end": AT, "window_size": 500, "scores": {"age": 0.31, "to_club_mean_fee": 0.05},
+        "threshold": 0.1, "share_drifted": 0.5,
+    },
+    ModelRegistered: {
+        "model_name": "transfer-fee", "version": "4", "run_id": "a1b2c3d4",
+        "metrics": {"mae": 3.1}, "train_from": datetime(1992, 7, 1, tzinfo=UTC),
+        "train_to": AT, "train_rows": 41250,
+    },
+    ModelPromoted: {
+        "model_name": "transfer-fee", "version": "4", "previous_version": "3",
+        "artifact_key": "mlops-fc:model:transfer-fee:4", "artifact_sha256": _SHA,
+        "reason": "challenger MAE 3.1 < champion MAE 3.6",
+    },
+    ModelRejected: {
+        "model_name": "transfer-fee", "version": "5", "reason": "challenger MAE 3.9 >= 3.1",
+        "challenger_metrics": {"mae": 3.9}, "champion_metrics": {"mae": 3.1},
+    },
+    ModelRolledBack: {
+        "model_name": "transfer-fee", "from_version": "4", "to_version": "3",
+        "artifact_key": "mlops-fc:model:transfer-fee:3", "artifact_sha256": _SHA,
+        "reason": "online MAE doubled after promotion",
+    },
+    DeadLetter: {
+        "source_topic": "predictions.requests", "partition": 0, "offset": 17,
+        "key": "cC0x", "raw_value_b64": "eyJhZ2UiOiA5OX0=", "reason": "age: too old",
+        "error_type": "SchemaDecodeError", "headers": {"event_type": "PredictionRequest"},
+    },
+}
+
+
+def example_of(cls: type[E], **changes: Any) -> E:
+    """A valid example of cls with fixed envelope values; keyword arguments override."""
+    number = list(_FIELDS).index(cls) + 1
+    envelope = {
+        "event_id": UUID(int=number), "occurred_at": AT, "source": "examples",
+        "trace_id": TRACE_ID,
+    }
+    return cls(**{**envelope, **_FIELDS[cls], **changes})
+
+
+def example_events() -> tuple[Event, ...]:
+    """One example of every event class and version."""
+    return tuple(example_of(cls) for cls in _FIELDS)

@@ -1,0 +1,90 @@
+"""Prediction requests (questions) and results (one per request id)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from schemas.envelope import Event
+from schemas.fields import Age, FeeEurM, Metrics, NonEmptyStr, Season, UtcDatetime, Window
+from schemas.positions import Position
+
+Millis = Annotated[float, Field(ge=0)]
+
+
+class _PredictionRequestFields(Event):
+    """Fields shared by every version of PredictionRequest."""
+
+    event_type: Literal["PredictionRequest"] = "PredictionRequest"
+    request_id: NonEmptyStr = Field(description="Unique per question; results are keyed by it.")
+    player_id: NonEmptyStr
+    player_name: NonEmptyStr | None = None
+    age: Age | None = None
+    position: Position
+    from_club: NonEmptyStr
+    to_club: NonEmptyStr
+    league: NonEmptyStr | None = None
+    season: Season
+    window: Window
+    requested_at: UtcDatetime = Field(
+        description="Event time: features use only what happened before it."
+    )
+    transfer_id: NonEmptyStr | None = Field(
+        default=None, description="Links a replayed request to the later real fee."
+    )
+
+
+class PredictionRequestV1(_PredictionRequestFields):
+    """What fee for this player moving from one club to another? (version 1, parse only)."""
+
+    schema_version: Literal[1] = 1
+
+    def upgrade(self) -> PredictionRequest:
+        """Version 2 adds only optional fields: they stay unset."""
+        return PredictionRequest.model_validate({**dict(self), "schema_version": 2})
+
+
+class PredictionRequest(_PredictionRequestFields):
+    """What fee for this player moving from one club to another?"""
+
+    schema_version: Literal[2] = 2
+    market_value_eur_m: FeeEurM | None = Field(
+        default=None, description="Market value at request time, when the caller knows it."
+    )
+
+
+class PredictionResult(Event):
+    """The scored answer to one request: a fee, or why there is none."""
+
+    event_type: Literal["PredictionResult"] = "PredictionResult"
+    schema_version: Literal[1] = 1
+    request_id: NonEmptyStr
+    player_id: NonEmptyStr
+    transfer_id: NonEmptyStr | None = None
+    status: Literal["ok", "no_model", "error"]
+    predicted_fee_eur_m: FeeEurM | None = None
+    interval_low: float | None = None
+    interval_high: float | None = None
+    model_name: NonEmptyStr
+    model_version: NonEmptyStr | None = None
+    features: Metrics = Field(default_factory=dict, description="The vector that was scored.")
+    timings: dict[str, Millis] = Field(
+        default_factory=dict, description="Milliseconds: queued, scoring, total."
+    )
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PredictionResult:
+        if self.status == "ok" and (self.predicted_fee_eur_m is None or not self.model_version):
+            raise ValueError("status 'ok' needs predicted_fee_eur_m and model_version")
+        if self.status != "ok" and self.predicted_fee_eur_m is not None:
+            raise ValueError(f"status {self.status!r} must not carry predicted_fee_eur_m")
+        if self.status == "error" and not self.error:
+            raise ValueError("status 'error' needs an error message")
+        if (self.interval_low is None) != (self.interval_high is None):
+            raise ValueError("interval_low and interval_high come together")
+        if self.interval_low is not None and self.interval_high is not None:
+            if self.interval_low > self.interval_high:
+                raise ValueError("interval_low must not exceed interval_high")
+        return self
