@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         default=None, description="Broker jars; defaults to <state_dir>/kafka-libs."
     )
     topic_prefix: str = Field(
-        default="", description="Prepended to every topic name: isolates tests and tenants."
+        default="", description="Namespace prepended to topics, consumer groups, Redis keys and the model name."
     )
     topic_partitions: int = Field(default=4, ge=1, le=256)
 
@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     mlflow_artifact_root: Path | None = None
     mlflow_ui_port: int = Field(default=5000, ge=1, le=65535)
     registered_model_name: str = "transfer-fee"
+
+    # Inference worker
+    worker_app_id: str = Field(
+        default="mlops-fc-worker", description="Faust app id: the consumer group and table prefix."
+    )
+    worker_batch_size: int = Field(default=256, ge=1, description="Most requests scored in one batch.")
+    worker_batch_wait_ms: float = Field(
+        default=5.0, ge=0, description="Longest wait to fill a batch before scoring what is there."
+    )
+    worker_no_model_wait_s: float = Field(
+        default=10.0, ge=0, description="How long requests wait for a first model before a no_model result."
+    )
+    worker_model_poll_s: float = Field(
+        default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
+    )
+    worker_web_port: int = Field(default=6066, ge=1, le=65535, description="Faust's web server port.")
 
     # Security
     model_signing_key: SecretStr = Field(
@@ -93,6 +109,11 @@ class Settings(BaseSettings):
     @property
     def mlflow_artifacts(self) -> Path:
         return (self.mlflow_artifact_root or self.state_dir / "mlflow" / "artifacts").resolve()
+
+    @property
+    def model_name(self) -> str:
+        """The registered model's name, namespaced like the topics."""
+        return f"{self.topic_prefix}{self.registered_model_name}"
 
     def topic(self, name: str) -> str:
         """The broker-side name of a catalogue topic."""
