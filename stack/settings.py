@@ -68,7 +68,6 @@ class Settings(BaseSettings):
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
     )
-    worker_web_port: int = Field(default=6066, ge=1, le=65535, description="Faust's web server port.")
 
     # Security
     model_signing_key: SecretStr = Field(
