@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import schemas_cmd, stack_cmd
+from cli import schemas_cmd, stack_cmd, train_cmd, worker_cmd
 
 app = typer.Typer(
     name="mlops-fc",
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
+app.command("worker")(worker_cmd.worker)
+app.command("train")(train_cmd.train)
 
 
 def main() -> None:

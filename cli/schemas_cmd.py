@@ -64,8 +64,6 @@ def list_topics() -> None:
     """Show each topic with its key and the event types and versions it carries."""
     table = Table("topic", "key", "events (versions)", "description")
     for spec in CATALOGUE:
-        events = ", ".join(
-            f"{event_type_of(cls)} v{schema_version_of(cls)}" for cls in spec.event_classes()
-        )
+        events = ", ".join(f"{event_type_of(cls)} v{schema_version_of(cls)}" for cls in spec.event_classes())
         table.add_row(spec.name, spec.key, events, spec.description)
     console.print(table)

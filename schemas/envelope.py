@@ -52,9 +52,7 @@ class Event(BaseModel):
     event_type: str = Field(description="Discriminator: the event class name.")
     schema_version: int = Field(description="Version of this event's schema.")
     event_id: UUID = Field(default_factory=uuid4, description="Unique id of this event.")
-    occurred_at: UtcDatetime = Field(
-        default_factory=utc_now, description="When the event was emitted (UTC)."
-    )
+    occurred_at: UtcDatetime = Field(default_factory=utc_now, description="When the event was emitted (UTC).")
     source: NonEmptyStr = Field(description="The service or tool that emitted the event.")
     trace_id: NonEmptyStr = Field(
         default_factory=new_trace_id,

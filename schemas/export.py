@@ -30,9 +30,7 @@ def json_schema_of(cls: type[Event]) -> dict[str, Any]:
 def render_json_schemas() -> dict[str, str]:
     """File name -> file content for every event class and version."""
     return {
-        schema_filename(cls): json.dumps(
-            json_schema_of(cls), indent=2, sort_keys=True, ensure_ascii=False
-        )
+        schema_filename(cls): json.dumps(json_schema_of(cls), indent=2, sort_keys=True, ensure_ascii=False)
         + "\n"
         for cls in EVENT_CLASSES
     }

@@ -27,9 +27,7 @@ class _PredictionRequestFields(Event):
     league: NonEmptyStr | None = None
     season: Season
     window: Window
-    requested_at: UtcDatetime = Field(
-        description="Event time: features use only what happened before it."
-    )
+    requested_at: UtcDatetime = Field(description="Event time: features use only what happened before it.")
     transfer_id: NonEmptyStr | None = Field(
         default=None, description="Links a replayed request to the later real fee."
     )

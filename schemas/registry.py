@@ -20,9 +20,7 @@ from schemas.records import PlayerRecord, TransferCompleted
 AnyEvent = Annotated[
     PlayerRecord
     | TransferCompleted
-    | Annotated[
-        PredictionRequestV1 | PredictionRequest, Field(discriminator="schema_version")
-    ]
+    | Annotated[PredictionRequestV1 | PredictionRequest, Field(discriminator="schema_version")]
     | PredictionResult
     | DriftDetected
     | ModelRegistered
@@ -58,7 +56,6 @@ def classes_of(schema: Any) -> tuple[type[Event], ...]:
 
 
 EVENT_CLASSES: tuple[type[Event], ...] = classes_of(AnyEvent)
-
 
 
 def _families() -> dict[str, tuple[type[Event], ...]]:

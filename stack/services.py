@@ -60,8 +60,13 @@ class Service:
         self._log.close()
 
 
-def start_service(settings: Settings, name: str, *args: str, log_dir: Path | None = None,
-                  extra_env: dict[str, str] | None = None) -> Service:
+def start_service(
+    settings: Settings,
+    name: str,
+    *args: str,
+    log_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Service:
     """Start ``mlops-fc <args>`` with ``settings`` in its environment, logging to a file."""
     log_dir = log_dir or settings.state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,11 @@ def start_service(settings: Settings, name: str, *args: str, log_dir: Path | Non
     log = log_path.open("ab")
     env = {**settings_env(settings), **(extra_env or {})}
     process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "cli.main", *args], stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, env=env, cwd=Path(__file__).resolve().parent.parent,
+        [sys.executable, "-m", "cli.main", *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     return Service(name, process, log_path, log)

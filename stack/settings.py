@@ -37,7 +37,8 @@ class Settings(BaseSettings):
         default=None, description="Broker jars; defaults to <state_dir>/kafka-libs."
     )
     topic_prefix: str = Field(
-        default="", description="Namespace prepended to topics, consumer groups, Redis keys and the model name."
+        default="",
+        description="Namespace prepended to topics, consumer groups, Redis keys and the model name.",
     )
     topic_partitions: int = Field(default=4, ge=1, le=256)
 

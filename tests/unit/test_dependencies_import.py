@@ -10,9 +10,27 @@ import importlib
 import pytest
 
 RUNTIME_MODULES = [
-    "confluent_kafka", "faust", "aiokafka", "cramjam", "fastapi", "uvicorn", "pydantic",
-    "pydantic_settings", "sklearn", "pandas", "numpy", "mlflow", "redis", "evidently", "skops.io",
-    "typer", "rich", "tenacity", "httpx", "prometheus_client", "yaml",
+    "confluent_kafka",
+    "faust",
+    "aiokafka",
+    "cramjam",
+    "fastapi",
+    "uvicorn",
+    "pydantic",
+    "pydantic_settings",
+    "sklearn",
+    "pandas",
+    "numpy",
+    "mlflow",
+    "redis",
+    "evidently",
+    "skops.io",
+    "typer",
+    "rich",
+    "tenacity",
+    "httpx",
+    "prometheus_client",
+    "yaml",
 ]
 
 

@@ -160,8 +160,14 @@ def test_dead_letter_keeps_raw_bytes_and_trace() -> None:
     with pytest.raises(SchemaDecodeError) as caught:
         decode(raw)
     letter = dead_letter(
-        raw, caught.value.reason, "players.records", source="inference", partition=2,
-        offset=41, key=b"p-1", headers=[("trace_id", b"t-123"), ("odd", b"\xff")],
+        raw,
+        caught.value.reason,
+        "players.records",
+        source="inference",
+        partition=2,
+        offset=41,
+        key=b"p-1",
+        headers=[("trace_id", b"t-123"), ("odd", b"\xff")],
     )
     assert letter.raw_value() == raw and letter.raw_key() == b"p-1"
     assert letter.trace_id == "t-123" and letter.headers["odd"] == "\ufffd"

@@ -34,9 +34,7 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
 
 def test_exported_schema_requires_the_envelope_and_carries_an_example(tmp_path: Path) -> None:
     schema = json.loads((export_json_schemas(tmp_path)[0]).read_text(encoding="utf-8"))
-    assert {"event_id", "occurred_at", "source", "trace_id", "event_type"} <= set(
-        schema["required"]
-    )
+    assert {"event_id", "occurred_at", "source", "trace_id", "event_type"} <= set(schema["required"])
     assert schema["additionalProperties"] is False and schema["examples"]
 
 

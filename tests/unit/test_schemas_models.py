@@ -44,8 +44,14 @@ def test_aware_datetimes_are_normalised_to_utc() -> None:
 
 
 def test_envelope_defaults_are_filled_in_code() -> None:
-    fields: dict[str, Any] = {"player_id": "p1", "name": "A", "position": "Goalkeeper", "club": "X",
-              "as_of": datetime.now(UTC), "source": "test"}
+    fields: dict[str, Any] = {
+        "player_id": "p1",
+        "name": "A",
+        "position": "Goalkeeper",
+        "club": "X",
+        "as_of": datetime.now(UTC),
+        "source": "test",
+    }
     a, b = PlayerRecord(**fields), PlayerRecord(**fields)
     assert a.event_type == "PlayerRecord" and a.schema_version == 1
     assert a.occurred_at.tzinfo is UTC and a.trace_id
@@ -86,8 +92,14 @@ def test_result_ok_needs_a_fee_and_a_model_version() -> None:
 
 
 def test_result_without_model_carries_no_fee() -> None:
-    result = example_of(PredictionResult, status="no_model", predicted_fee_eur_m=None,
-                        interval_low=None, interval_high=None, model_version=None)
+    result = example_of(
+        PredictionResult,
+        status="no_model",
+        predicted_fee_eur_m=None,
+        interval_low=None,
+        interval_high=None,
+        model_version=None,
+    )
     assert result.status == "no_model"
     with pytest.raises(ValidationError, match="must not carry"):
         example_of(PredictionResult, status="no_model")

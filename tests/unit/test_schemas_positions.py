@@ -51,9 +51,7 @@ def test_position_groups() -> None:
     assert position_group(normalise_position("Sweeper")) == "Defender"
     assert position_group("Attacking Midfield") == "Midfielder"
     assert position_group("Second Striker") == "Forward"
-    assert {position_group(p) for p in POSITIONS} == {
-        "Goalkeeper", "Defender", "Midfielder", "Forward"
-    }
+    assert {position_group(p) for p in POSITIONS} == {"Goalkeeper", "Defender", "Midfielder", "Forward"}
 
 
 @pytest.mark.skipif(not TRANSFERS_DIR.is_dir(), reason=f"no real data at {TRANSFERS_DIR}")

@@ -1,0 +1,72 @@
+"""Point-in-time training sets: replay events through the serving code path.
+
+For each paid transfer the vector is computed from a replayed request *before* the transfer
+is applied, exactly as a worker sees a request before its fee; the vector would exclude the
+transfer anyway (same transfer_id), so the order is a second guard, not the only one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from features.store import InMemoryFeatureStore
+from features.update import log_fee
+from features.vector import FEATURE_NAMES
+from schemas.predictions import PredictionRequest
+from schemas.records import PlayerRecord, TransferCompleted
+
+LABEL = "log_fee"
+EXTRA_COLUMNS: tuple[str, ...] = (LABEL, "fee_eur_m", "season", "transferred_at", "transfer_id")
+REPLAY_SOURCE = "replay"
+
+
+def request_from_transfer(t: TransferCompleted) -> PredictionRequest:
+    """The question the replay asks just before the transfer's real fee is known."""
+    return PredictionRequest(
+        request_id=f"replay-{t.transfer_id}",
+        player_id=t.player_id,
+        player_name=t.player_name,
+        age=t.age,
+        position=t.position,
+        from_club=t.from_club,
+        to_club=t.to_club,
+        league=t.to_league,
+        season=t.season,
+        window=t.window,
+        requested_at=t.transferred_at,
+        transfer_id=t.transfer_id,
+        source=REPLAY_SOURCE,
+        occurred_at=t.transferred_at,
+        trace_id=t.trace_id,
+    )
+
+
+def build_training_set(
+    events: Iterable[PlayerRecord | TransferCompleted], min_fee_eur_m: float = 0.0
+) -> pd.DataFrame:
+    """One row per paid transfer (fee > max(min_fee_eur_m, 0)), in the order of events.
+
+    Columns: FEATURE_NAMES, then log_fee (the label, log1p), fee_eur_m, season,
+    transferred_at (UTC) and transfer_id.
+    """
+    store = InMemoryFeatureStore()
+    threshold = max(min_fee_eur_m, 0.0)
+    rows: list[list[float]] = []
+    labels: list[tuple[float, float, int, object, str]] = []
+    for event in events:
+        if isinstance(event, TransferCompleted) and event.fee_eur_m > threshold:
+            features = store.vector_for(request_from_transfer(event))
+            rows.append([features[name] for name in FEATURE_NAMES])
+            fee = event.fee_eur_m
+            labels.append((log_fee(fee), fee, event.season, event.transferred_at, event.transfer_id))
+        store.apply(event)
+    frame = pd.DataFrame(rows, columns=list(FEATURE_NAMES), dtype="float64")
+    extra = pd.DataFrame(labels, columns=list(EXTRA_COLUMNS))
+    frame[LABEL] = extra[LABEL].astype("float64")
+    frame["fee_eur_m"] = extra["fee_eur_m"].astype("float64")
+    frame["season"] = extra["season"].astype("int64")
+    frame["transferred_at"] = pd.to_datetime(extra["transferred_at"], utc=True)
+    frame["transfer_id"] = extra["transfer_id"].astype("object")
+    return frame

@@ -1,0 +1,217 @@
+"""The Faust app: player-state table, request scoring in micro-batches, model hot swap.
+
+Player records, transfers and requests are all keyed by player id with one partition count,
+so Faust's co-partitioned assignment gives one worker partition p of all three: the player
+table lookup for a request is local. Club and market state come from TransfersView.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from features.state import PlayerState
+from features.update import update_player
+from features.vector import vector
+from inference.model_holder import ModelHolder
+from inference.scoring import SOURCE, Pending, score_batch
+from inference.transfers_view import TransfersView
+from schemas.codec import dead_letter, decode, encode
+from schemas.exceptions import SchemaDecodeError
+from schemas.predictions import PredictionRequest, PredictionResult
+from schemas.records import PlayerRecord, TransferCompleted
+from schemas.topics import (
+    DEAD_LETTERS,
+    MODELS_LIFECYCLE,
+    PLAYERS_RECORDS,
+    PREDICTIONS_REQUESTS,
+    PREDICTIONS_RESULTS,
+    TRANSFERS_COMPLETED,
+)
+from stack.settings import Settings
+
+log = logging.getLogger(__name__)
+VIEW_CATCH_UP_TIMEOUT_S = 120.0
+
+
+def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, datadir: str) -> faust.App:
+    app = faust.App(
+        f"{settings.topic_prefix}{settings.worker_app_id}",
+        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        store="memory://",  # tables recover from their changelog topics on start
+        datadir=datadir,
+        topic_partitions=settings.topic_partitions,
+        topic_disable_leader=True,
+        web_enabled=False,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+    )
+
+    def raw_topic(*names: str) -> faust.TopicT:
+        return app.topic(
+            *(settings.topic(n) for n in names),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+
+    ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name)
+    requests_topic = raw_topic(PREDICTIONS_REQUESTS.name)
+    results_topic = raw_topic(PREDICTIONS_RESULTS.name)
+    dead_letters_topic = raw_topic(DEAD_LETTERS.name)
+    players = app.Table(
+        "player-state",
+        default=None,
+        partitions=settings.topic_partitions,
+        key_serializer="json",
+        value_serializer="json",
+    )
+
+    async def send_dead_letter(event: faust.EventT, reason: str, error_type: str) -> None:
+        message = event.message
+        letter = dead_letter(
+            message.value or b"",
+            reason,
+            message.topic,
+            source=SOURCE,
+            error_type=error_type,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+        )
+        key, value, headers = encode(letter, key=message.topic)
+        await dead_letters_topic.send(key=key, value=value, headers=headers)
+
+    @app.agent(ingest_topic, name="player-state")
+    async def update_player_state(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            try:
+                record = decode(event.value)
+            except SchemaDecodeError as exc:
+                await send_dead_letter(event, exc.reason, "SchemaDecodeError")
+                continue
+            if not isinstance(record, PlayerRecord | TransferCompleted):
+                await send_dead_letter(
+                    event, f"unexpected {record.event_type} on this topic", "TopicMismatch"
+                )
+                continue
+            stored = players.get(record.player_id)
+            state = update_player(PlayerState.from_dict(stored) if stored else None, record)
+            players[record.player_id] = state.to_dict()
+            yield None
+
+    @app.agent(requests_topic, name="score-requests")
+    async def score_requests(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        await _wait(view.caught_up, VIEW_CATCH_UP_TIMEOUT_S, "transfers view")
+        wait_s = settings.worker_batch_wait_ms / 1000
+        async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
+            started = time.time()
+            batch = [p for p in [await _pending(event) for event in events] if p is not None]
+            if not batch:
+                continue
+            if holder.current is None:
+                await holder.wait_ready(settings.worker_no_model_wait_s)
+            model = holder.current  # read once: the whole batch uses this one model
+            try:
+                results = score_batch(model, holder.model_name, batch, started, time.time())
+            except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
+                log.exception("scoring failed for a batch of %d", len(batch))
+                results = _error_results(batch, holder, model, exc, started)
+            await asyncio.gather(*(_send_result(result) for result in results))
+            yield None
+
+    async def _pending(event: faust.EventT) -> Pending | None:
+        try:
+            request = decode(event.value, expected=PredictionRequest)
+            stored = players.get(request.player_id)
+            features = vector(
+                request,
+                PlayerState.from_dict(stored) if stored else None,
+                view.clubs.get(request.from_club),
+                view.clubs.get(request.to_club),
+                view.market,
+            )
+        except SchemaDecodeError as exc:
+            await send_dead_letter(event, exc.reason, "SchemaDecodeError")
+            return None
+        except Exception as exc:  # noqa: BLE001 - a poison message must not stall the stream
+            await send_dead_letter(event, f"feature vector failed: {exc!r}", type(exc).__name__)
+            return None
+        return Pending(request, features, event.message.timestamp / 1000)
+
+    async def _send_result(result: PredictionResult) -> None:
+        key, value, headers = encode(result, key=result.request_id)
+        await results_topic.send(key=key, value=value, headers=headers)
+
+    @app.task
+    async def load_first_model() -> None:
+        await holder.refresh()
+
+    @app.timer(interval=settings.worker_model_poll_s)
+    async def poll_model() -> None:
+        await holder.refresh()
+
+    @app.task
+    async def follow_lifecycle() -> None:
+        await _follow_lifecycle(settings, holder)
+
+    @app.task
+    async def follow_transfers() -> None:
+        await view.run()
+
+    return app
+
+
+async def _follow_lifecycle(settings: Settings, holder: ModelHolder) -> None:
+    """Every worker reads every lifecycle event (no group) and swaps on it at once."""
+    topic = settings.topic(MODELS_LIFECYCLE.name)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})]
+        consumer.assign(partitions)
+        await consumer.seek_to_end(*partitions)
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            if any(batches.values()):
+                await holder.refresh()
+    finally:
+        await consumer.stop()
+
+
+async def _wait(event: asyncio.Event, limit_s: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), limit_s)
+    except TimeoutError:
+        log.warning("%s not ready after %.0fs; scoring with what it has", what, limit_s)
+
+
+def _error_results(
+    batch: list[Pending], holder: ModelHolder, model: Any, exc: Exception, started: float
+) -> list[PredictionResult]:
+    return [
+        PredictionResult(
+            source=SOURCE,
+            trace_id=p.request.trace_id,
+            request_id=p.request.request_id,
+            player_id=p.request.player_id,
+            transfer_id=p.request.transfer_id,
+            status="error",
+            model_name=holder.model_name,
+            model_version=getattr(model, "version", None),
+            features=p.features,
+            error=f"scoring failed: {exc!r}",
+            timings={"total": max(0.0, (time.time() - p.broker_ts) * 1000)},
+        )
+        for p in batch
+    ]

@@ -1,0 +1,35 @@
+"""Wiring of one worker process: settings in, clients built, the Faust worker run."""
+
+from __future__ import annotations
+
+import os
+
+from stack.settings import Settings
+
+
+def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn") -> None:
+    """Run one inference worker until SIGTERM/Ctrl-C. Several may share the consumer group."""
+    # One thread for numpy/OpenMP: Faust is single-threaded and several workers share cores.
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    import faust
+    from threadpoolctl import threadpool_limits
+
+    from inference.app import build_app
+    from inference.model_holder import ModelHolder
+    from inference.transfers_view import TransfersView
+    from modelstore.redis_cache import ModelCache
+    from schemas.topics import TRANSFERS_COMPLETED
+    from stack.redis_server import redis_client
+
+    threadpool_limits(1)
+    holder = ModelHolder(
+        store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
+        model_name=settings.model_name,
+        signing_key=settings.model_signing_key.get_secret_value().encode(),
+    )
+    view = TransfersView(settings.kafka_bootstrap_servers, settings.topic(TRANSFERS_COMPLETED.name))
+    datadir = settings.state_dir / "workers" / name
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = build_app(settings, holder, view, str(datadir))
+    faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

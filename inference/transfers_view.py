@@ -1,0 +1,90 @@
+"""Club and market state, replicated in every worker by folding all of transfers.completed.
+
+A request needs the state of two clubs that live on arbitrary partitions, so club state
+can't be partition-local like player state. Faust's GlobalTable is the textbook answer, but
+it is known to miss updates with several workers (faust-streaming/faust#283). The topic is
+kept forever and small, so every worker reads all of it (no consumer group) through the
+same pure update functions the retrainer uses; a restarted worker rebuilds it from Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from features.state import ClubState, MarketState
+from features.update import update_club, update_market
+from schemas.codec import decode
+from schemas.exceptions import SchemaDecodeError
+from schemas.records import TransferCompleted
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TransfersView:
+    bootstrap: str
+    topic: str
+    clubs: dict[str, ClubState] = field(default_factory=dict)
+    market: MarketState | None = None
+    applied: int = 0
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def apply(self, event: TransferCompleted) -> None:
+        for club in {event.from_club, event.to_club}:
+            self.clubs[club] = update_club(self.clubs.get(club), event, club)
+        self.market = update_market(self.market, event)
+        self.applied += 1
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            isolation_level="read_committed",
+        )
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())
+            ]
+            if not partitions:
+                partitions = await self._wait_for_partitions(consumer)
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            end = await consumer.end_offsets(partitions)
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                for records in batches.values():
+                    for record in records:
+                        self._apply_bytes(record.value)
+                if not self.caught_up.is_set() and all(
+                    await asyncio.gather(*(self._reached(consumer, tp, end[tp]) for tp in partitions))
+                ):
+                    log.info(
+                        "transfers view caught up: %d transfers, %d clubs", self.applied, len(self.clubs)
+                    )
+                    self.caught_up.set()
+        finally:
+            await consumer.stop()
+
+    async def _reached(self, consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
+        return await consumer.position(tp) >= end
+
+    async def _wait_for_partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        while True:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+            found = consumer.partitions_for_topic(self.topic)
+            if found:
+                return [TopicPartition(self.topic, p) for p in sorted(found)]
+            await asyncio.sleep(0.5)
+
+    def _apply_bytes(self, value: bytes | None) -> None:
+        try:
+            event = decode(value or b"", expected=TransferCompleted)
+        except SchemaDecodeError:
+            return  # the player-state agent dead-letters it; one dead letter per message
+        self.apply(event)

@@ -1,0 +1,1 @@
+"""The retrainer: drift events in, challenger trained and evaluated, champion promoted."""

@@ -1,0 +1,178 @@
+"""Register, promote and roll back: MLflow alias, Redis artifact and lifecycle event together.
+
+Order matters for the workers: the signed blob is in Redis and the pointer moved before the
+lifecycle event is published, so a worker that reacts to the event finds what it names.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from confluent_kafka import Producer
+from mlflow import MlflowClient
+
+from modelstore.artifact import ModelArtifact
+from modelstore.mlflow_registry import (
+    RegisteredArtifact,
+    champion_version,
+    download_blob,
+    ensure_experiment,
+    log_and_register,
+    set_champion,
+)
+from modelstore.redis_cache import ModelCache
+from modelstore.signing import blob_sha256
+from schemas.codec import encode
+from schemas.envelope import Event
+from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
+from schemas.topics import MODELS_LIFECYCLE
+from stack.redis_server import redis_client
+from stack.settings import Settings
+
+log = logging.getLogger(__name__)
+SOURCE = "retrainer"
+
+
+@dataclass
+class Registry:
+    """The three places a model lives, wired once at start-up."""
+
+    settings: Settings
+    client: MlflowClient
+    cache: ModelCache
+    producer: Producer
+
+    @classmethod
+    def connect(cls, settings: Settings, producer: Producer) -> Registry:
+        client = MlflowClient(tracking_uri=settings.mlflow_uri)
+        cache = ModelCache(redis_client(settings), prefix=settings.topic_prefix)
+        return cls(settings, client, cache, producer)
+
+    @property
+    def name(self) -> str:
+        return self.settings.model_name
+
+    @property
+    def signing_key(self) -> bytes:
+        return self.settings.model_signing_key.get_secret_value().encode()
+
+    def champion(self) -> str | None:
+        return champion_version(self.client, self.name)
+
+    def register(
+        self, artifact: ModelArtifact, run_name: str, params: dict[str, object], trace_id: str | None = None
+    ) -> RegisteredArtifact:
+        experiment = ensure_experiment(self.client, self.name, self.settings.mlflow_artifacts / self.name)
+        registered = log_and_register(
+            self.client,
+            artifact,
+            self.signing_key,
+            experiment_id=experiment,
+            run_name=run_name,
+            params=params,
+        )
+        meta = artifact.metadata
+        self.emit(
+            ModelRegistered(
+                source=SOURCE,
+                model_name=self.name,
+                version=registered.version,
+                run_id=registered.run_id,
+                metrics=meta.metrics,
+                train_from=meta.train_from,
+                train_to=meta.train_to,
+                train_rows=meta.train_rows,
+            ),
+            trace_id,
+        )
+        return registered
+
+    def promote(
+        self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None
+    ) -> ModelPromoted:
+        previous = self.champion()
+        key = self.cache.publish(self.name, registered.blob, registered.version)
+        set_champion(self.client, self.name, registered.version)
+        event = ModelPromoted(
+            source=SOURCE,
+            model_name=self.name,
+            version=registered.version,
+            previous_version=previous,
+            artifact_key=key,
+            artifact_sha256=registered.sha256,
+            reason=reason,
+        )
+        self.emit(event, trace_id)
+        return event
+
+    def promote_existing(self, version: str, reason: str) -> ModelPromoted:
+        """Promote a registered version by hand: its blob comes back from MLflow."""
+        blob = download_blob(self.client, self.name, version)
+        previous = self.champion()
+        key = self.cache.publish(self.name, blob, version)
+        set_champion(self.client, self.name, version)
+        event = ModelPromoted(
+            source=SOURCE,
+            model_name=self.name,
+            version=version,
+            previous_version=previous,
+            artifact_key=key,
+            artifact_sha256=blob_sha256(blob),
+            reason=reason,
+        )
+        self.emit(event)
+        return event
+
+    def rollback(self, to_version: str, reason: str) -> ModelRolledBack:
+        current = self.champion()
+        if current is None:
+            raise ValueError("there is no champion to roll back from")
+        blob = download_blob(self.client, self.name, to_version)
+        key = self.cache.publish(self.name, blob, to_version)
+        set_champion(self.client, self.name, to_version)
+        event = ModelRolledBack(
+            source=SOURCE,
+            model_name=self.name,
+            from_version=current,
+            to_version=to_version,
+            artifact_key=key,
+            artifact_sha256=blob_sha256(blob),
+            reason=reason,
+        )
+        self.emit(event)
+        return event
+
+    def reject(
+        self,
+        registered: RegisteredArtifact,
+        reason: str,
+        challenger: dict[str, float],
+        champion: dict[str, float],
+        trace_id: str | None = None,
+    ) -> ModelRejected:
+        event = ModelRejected(
+            source=SOURCE,
+            model_name=self.name,
+            version=registered.version,
+            reason=reason,
+            challenger_metrics=challenger,
+            champion_metrics=champion,
+        )
+        self.emit(event, trace_id)
+        return event
+
+    def emit(self, event: Event, trace_id: str | None = None) -> None:
+        if trace_id:
+            event = event.model_copy(update={"trace_id": trace_id})
+        key, value, headers = encode(event, key=self.name)
+        errors: list[str] = []
+        self.producer.produce(
+            self.settings.topic(MODELS_LIFECYCLE.name),
+            key=key,
+            value=value,
+            headers=headers,
+            on_delivery=lambda err, _msg: errors.append(str(err)) if err else None,
+        )
+        if self.producer.flush(30) != 0 or errors:
+            raise RuntimeError(f"lifecycle event not delivered: {errors or 'flush timed out'}")
