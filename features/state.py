@@ -17,9 +17,13 @@ from features.history import Deal, History
 # state that has already seen a few later deals (the request's own fee read first, or
 # transfers read ahead from other partitions) gives exactly the vector the replay computed.
 SLACK = 5
+# Club state is shared by every request and lives in memory, not in a changelog: a worker
+# whose request stream lags its transfer stream (a fast replay) sees many later deals per
+# club, so clubs keep a much wider slack; it costs a few MB for all clubs of six leagues.
+CLUB_SLACK = 200
 CLUB_DEALS = 20  # window per club, per side (bought/sold), per kind (paid/free)
 PLAYER_MOVES = 5  # window per player, per kind (paid/free)
-CLUB_DEALS_KEPT = CLUB_DEALS + SLACK
+CLUB_DEALS_KEPT = CLUB_DEALS + CLUB_SLACK
 PLAYER_MOVES_KEPT = PLAYER_MOVES + SLACK
 # Only the newest sighting or league before a request is read: keep one plus the slack.
 PLAYER_SIGHTINGS = 1 + SLACK  # latest records of a player's age, position and club

@@ -15,12 +15,14 @@ from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.types import TP
 
 from features.state import PlayerState
 from features.update import update_player
 from features.vector import vector
 from inference.model_holder import ModelHolder
 from inference.scoring import SOURCE, Pending, score_batch
+from inference.state_sync import IngestProgress, Targets
 from inference.transfers_view import TransfersView
 from schemas.codec import dead_letter, decode, encode
 from schemas.exceptions import SchemaDecodeError
@@ -40,7 +42,10 @@ log = logging.getLogger(__name__)
 VIEW_CATCH_UP_TIMEOUT_S = 120.0
 
 
-def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, datadir: str) -> faust.App:
+def build_app(
+    settings: Settings, holder: ModelHolder, view: TransfersView, datadir: str, worker_name: str = "worker-1"
+) -> faust.App:
+    source = f"{SOURCE}/{worker_name}"  # results name the worker that scored them
     app = faust.App(
         f"{settings.topic_prefix}{settings.worker_app_id}",
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
@@ -63,7 +68,9 @@ def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, data
             value_serializer="raw",
         )
 
+    ingest_names = (settings.topic(PLAYERS_RECORDS.name), settings.topic(TRANSFERS_COMPLETED.name))
     ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name)
+    player_progress = IngestProgress("player-state agent")
     requests_topic = raw_topic(PREDICTIONS_REQUESTS.name)
     results_topic = raw_topic(PREDICTIONS_RESULTS.name)
     dead_letters_topic = raw_topic(DEAD_LETTERS.name)
@@ -71,8 +78,7 @@ def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, data
         "player-state",
         default=None,
         partitions=settings.topic_partitions,
-        key_serializer="json",
-        value_serializer="json",
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
 
     async def send_dead_letter(event: faust.EventT, reason: str, error_type: str) -> None:
@@ -81,7 +87,7 @@ def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, data
             message.value or b"",
             reason,
             message.topic,
-            source=SOURCE,
+            source=source,
             error_type=error_type,
             partition=message.partition,
             offset=message.offset,
@@ -93,20 +99,49 @@ def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, data
     @app.agent(ingest_topic, name="player-state")
     async def update_player_state(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
-            try:
-                record = decode(event.value)
-            except SchemaDecodeError as exc:
-                await send_dead_letter(event, exc.reason, "SchemaDecodeError")
-                continue
-            if not isinstance(record, PlayerRecord | TransferCompleted):
-                await send_dead_letter(
-                    event, f"unexpected {record.event_type} on this topic", "TopicMismatch"
-                )
-                continue
-            stored = players.get(record.player_id)
-            state = update_player(PlayerState.from_dict(stored) if stored else None, record)
-            players[record.player_id] = state.to_dict()
+            await _apply_to_player_state(event)
+            message = event.message
+            player_progress.mark(message.topic, message.partition, message.offset)
             yield None
+
+    async def _apply_to_player_state(event: faust.EventT) -> None:
+        try:
+            record = decode(event.value)
+        except SchemaDecodeError as exc:
+            await send_dead_letter(event, exc.reason, "SchemaDecodeError")
+            return
+        if not isinstance(record, PlayerRecord | TransferCompleted):
+            await send_dead_letter(event, f"unexpected {record.event_type} on this topic", "TopicMismatch")
+            return
+        stored = players.get(record.player_id)
+        state = update_player(PlayerState.from_dict(stored) if stored else None, record)
+        players[record.player_id] = state.to_dict()
+
+    def player_targets(partitions: set[int]) -> Targets:
+        """High-water marks of the ingest partitions co-assigned with these request partitions."""
+        targets: dict[tuple[str, int], int] = {}
+        assigned = app.consumer.assignment()
+        for topic in ingest_names:
+            for partition in partitions:
+                tp = TP(topic, partition)
+                if tp not in assigned:
+                    continue  # not (yet) assigned here: nothing to wait for
+                highwater = app.consumer.highwater(tp)
+                if highwater is not None:
+                    targets[(topic, partition)] = highwater
+                # Faust keeps the committed offset (next to read): all before it is in the table.
+                player_progress.seed(topic, partition, app.consumer._committed_offset.get(tp))  # noqa: SLF001
+        return targets
+
+    async def sync_state(events: list[faust.EventT]) -> None:
+        """Read-your-writes: wait (bounded) for what was published before these requests."""
+        limit = settings.worker_state_wait_s
+        partitions = {event.message.partition for event in events}
+        view_targets = await view.end_targets()
+        await asyncio.gather(
+            player_progress.wait_for(lambda: player_targets(partitions), limit),
+            view.progress.wait_for(lambda: view_targets, limit),
+        )
 
     @app.agent(requests_topic, name="score-requests")
     async def score_requests(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
@@ -114,6 +149,7 @@ def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, data
         wait_s = settings.worker_batch_wait_ms / 1000
         async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
             started = time.time()
+            await sync_state(events)
             batch = [p for p in [await _pending(event) for event in events] if p is not None]
             if not batch:
                 continue
@@ -121,10 +157,10 @@ def build_app(settings: Settings, holder: ModelHolder, view: TransfersView, data
                 await holder.wait_ready(settings.worker_no_model_wait_s)
             model = holder.current  # read once: the whole batch uses this one model
             try:
-                results = score_batch(model, holder.model_name, batch, started, time.time())
+                results = score_batch(model, holder.model_name, batch, started, time.time(), source)
             except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
                 log.exception("scoring failed for a batch of %d", len(batch))
-                results = _error_results(batch, holder, model, exc, started)
+                results = _error_results(batch, holder, model, exc, started, source)
             await asyncio.gather(*(_send_result(result) for result in results))
             yield None
 
@@ -197,11 +233,11 @@ async def _wait(event: asyncio.Event, limit_s: float, what: str) -> None:
 
 
 def _error_results(
-    batch: list[Pending], holder: ModelHolder, model: Any, exc: Exception, started: float
+    batch: list[Pending], holder: ModelHolder, model: Any, exc: Exception, started: float, source: str
 ) -> list[PredictionResult]:
     return [
         PredictionResult(
-            source=SOURCE,
+            source=source,
             trace_id=p.request.trace_id,
             request_id=p.request.request_id,
             player_id=p.request.player_id,

@@ -31,5 +31,5 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     view = TransfersView(settings.kafka_bootstrap_servers, settings.topic(TRANSFERS_COMPLETED.name))
     datadir = settings.state_dir / "workers" / name
     datadir.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, holder, view, str(datadir))
+    app = build_app(settings, holder, view, str(datadir), worker_name=name)
     faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

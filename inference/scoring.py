@@ -25,7 +25,12 @@ class Pending:
 
 
 def score_batch(
-    model: ModelArtifact | None, model_name: str, batch: list[Pending], started: float, now: float
+    model: ModelArtifact | None,
+    model_name: str,
+    batch: list[Pending],
+    started: float,
+    now: float,
+    source: str = SOURCE,
 ) -> list[PredictionResult]:
     """Score a whole batch with one vectorised predict (log fee space, then back to EUR m)."""
     if not batch:
@@ -33,7 +38,14 @@ def score_batch(
     if model is None:
         return [
             _result(
-                p, model_name, None, started, now, status="no_model", error="no model has been published yet"
+                p,
+                model_name,
+                None,
+                started,
+                now,
+                source,
+                status="no_model",
+                error="no model has been published yet",
             )
             for p in batch
         ]
@@ -49,6 +61,7 @@ def score_batch(
             model.version,
             started,
             now,
+            source,
             log_fee=float(log_fees[i]),
             low=None if low is None else float(low[i]),
             high=None if high is None else float(high[i]),
@@ -75,6 +88,7 @@ def _result(
     version: str | None,
     started: float,
     now: float,
+    source: str,
     *,
     status: str = "ok",
     log_fee: float | None = None,
@@ -86,7 +100,7 @@ def _result(
     interval_low = None if low is None or fee is None else min(_to_fee(low), fee)
     interval_high = None if high is None or fee is None else max(_to_fee(high), fee)
     return PredictionResult(
-        source=SOURCE,
+        source=source,
         trace_id=p.request.trace_id,
         request_id=p.request.request_id,
         player_id=p.request.player_id,

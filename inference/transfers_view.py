@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from features.state import ClubState, MarketState
 from features.update import update_club, update_market
+from inference.state_sync import IngestProgress, Targets
 from schemas.codec import decode
 from schemas.exceptions import SchemaDecodeError
 from schemas.records import TransferCompleted
@@ -32,6 +33,9 @@ class TransfersView:
     market: MarketState | None = None
     applied: int = 0
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    progress: IngestProgress = field(default_factory=lambda: IngestProgress("transfers view"))
+    _consumer: AIOKafkaConsumer | None = None
+    _partitions: list[TopicPartition] = field(default_factory=list)
 
     def apply(self, event: TransferCompleted) -> None:
         for club in {event.from_club, event.to_club}:
@@ -55,12 +59,15 @@ class TransfersView:
                 partitions = await self._wait_for_partitions(consumer)
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
+            self._consumer, self._partitions = consumer, partitions
             end = await consumer.end_offsets(partitions)
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5000)
                 for records in batches.values():
                     for record in records:
                         self._apply_bytes(record.value)
+                for tp in partitions:
+                    self.progress.seed(tp.topic, tp.partition, await consumer.position(tp))
                 if not self.caught_up.is_set() and all(
                     await asyncio.gather(*(self._reached(consumer, tp, end[tp]) for tp in partitions))
                 ):
@@ -70,6 +77,13 @@ class TransfersView:
                     self.caught_up.set()
         finally:
             await consumer.stop()
+
+    async def end_targets(self) -> Targets:
+        """The topic's end offsets now: what a request taken now should see applied."""
+        if self._consumer is None:
+            return {}
+        ends = await self._consumer.end_offsets(self._partitions)
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     async def _reached(self, consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
         return await consumer.position(tp) >= end

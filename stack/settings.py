@@ -7,10 +7,10 @@ Settings are read once, in each entry point's ``main()``, and handed down.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_PLACEHOLDER_SECRETS = frozenset({"dev-only-change-me", "changethis", ""})
@@ -66,8 +66,45 @@ class Settings(BaseSettings):
     worker_no_model_wait_s: float = Field(
         default=10.0, ge=0, description="How long requests wait for a first model before a no_model result."
     )
+    worker_state_wait_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="Longest a batch waits for records and transfers published before it to reach the state.",
+    )
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
+    )
+
+    # Drift monitor
+    monitor_group_id: str = Field(
+        default="mlops-fc-monitor", description="Consumer group of `mlops-fc monitor` (after topic_prefix)."
+    )
+    drift_exclude_features: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("season_index",),
+        description="Features left out of feature drift because they drift by construction (comma-separated).",
+    )
+    drift_feature_window: int = Field(
+        default=1000, ge=10, description="Most recent request vectors compared with the model's reference."
+    )
+    drift_feature_min_rows: int = Field(default=500, ge=10, description="Fewest vectors before a feature check.")
+    drift_check_every: int = Field(
+        default=250, ge=1, description="New vectors between two Evidently checks (each takes seconds)."
+    )
+    drift_column_threshold: float = Field(
+        default=0.1, gt=0, description="Per-feature score (normed Wasserstein or Jensen-Shannon) that counts as drift."
+    )
+    drift_share_threshold: float = Field(
+        default=0.3, gt=0, le=1, description="Share of drifted features that raises a feature drift event."
+    )
+    drift_error_window: int = Field(
+        default=300, ge=10, description="Latest labelled outcomes of the current model in the rolling error."
+    )
+    drift_error_min_rows: int = Field(default=150, ge=10, description="Fewest outcomes before an error check.")
+    drift_error_ratio: float = Field(
+        default=1.3, gt=1, description="Rolling MAE over validation MAE (log fee) that raises performance drift."
+    )
+    drift_pending_limit: int = Field(
+        default=100_000, ge=100, description="Predictions and early labels held while waiting for their match."
     )
 
     # Security
@@ -82,6 +119,15 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+
+
+    @field_validator("drift_exclude_features", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        # The environment holds "a,b"; code may pass a tuple or list.
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

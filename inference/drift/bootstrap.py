@@ -1,0 +1,64 @@
+"""Wiring of `mlops-fc monitor`: settings in, clients built, the loop run until a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from inference.drift.config import DriftConfig
+from inference.drift.loop import MonitorLoop, MonitorTopics
+from inference.drift.monitor import DriftMonitor
+from inference.drift.reference import StoreReferences
+from inference.drift.reports import FileReports
+from modelstore.redis_cache import ModelCache
+from stack.kafka_clients import make_consumer, make_producer
+from stack.redis_server import redis_client
+from stack.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_monitor(settings: Settings) -> DriftMonitor:
+    """The pure monitor over the Redis model cache (same key prefix as the workers)."""
+    references = StoreReferences(
+        store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
+        model_name=settings.model_name,
+        signing_key=settings.model_signing_key,
+    )
+    return DriftMonitor(DriftConfig.from_settings(settings), references, FileReports(settings.state_dir))
+
+
+def build_loop(settings: Settings) -> MonitorLoop:
+    """The monitor with its consumer (group ``<topic_prefix><monitor_group_id>``) and producer."""
+    monitor = build_monitor(settings)
+    if not monitor.refresh():
+        log.warning("no model %s in Redis yet: drift checks start with the first one", settings.model_name)
+    return MonitorLoop(
+        consumer=make_consumer(settings, f"{settings.topic_prefix}{settings.monitor_group_id}"),
+        producer=make_producer(settings),
+        monitor=monitor,
+        topics=MonitorTopics.from_settings(settings),
+    )
+
+
+def run_monitor(settings: Settings) -> None:
+    """Run the drift monitor until SIGTERM or Ctrl-C; the current batch finishes first."""
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.warning("signal %d: stopping after the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    loop = build_loop(settings)
+    loop.run(stop)
+    stats = loop.monitor.stats
+    log.warning(
+        "drift monitor stopped: %d messages, %d checks (%.1f s), %d events",
+        loop.processed,
+        stats.checks,
+        stats.check_seconds,
+        stats.events,
+    )

@@ -1,0 +1,153 @@
+"""Bounded windows of recent observations, and the join of predictions with their labels."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import numpy as np
+import pandas as pd
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FeatureWindow:
+    """The latest scored vectors, in the reference's column order, with when they were scored."""
+
+    def __init__(self, columns: tuple[str, ...], size: int) -> None:
+        self.columns = columns
+        self._rows: deque[tuple[float, ...]] = deque(maxlen=size)
+        self._times: deque[datetime] = deque(maxlen=size)
+        self.added_since_check = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, features: Mapping[str, float], at: datetime) -> bool:
+        """Append one vector; False (and nothing kept) when it lacks a reference column."""
+        try:
+            row = tuple(float(features[name]) for name in self.columns)
+        except KeyError:
+            return False
+        self._rows.append(row)
+        self._times.append(at)
+        self.added_since_check += 1
+        return True
+
+    def frame(self) -> pd.DataFrame:
+        matrix = np.array(self._rows, dtype=np.float64).reshape(len(self._rows), len(self.columns))
+        return pd.DataFrame(matrix, columns=list(self.columns))
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        # Results of several partitions interleave: the bounds are extremes, not ends.
+        return min(self._times), max(self._times)
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._times.clear()
+        self.added_since_check = 0
+
+
+class ErrorWindow:
+    """Absolute errors on log fee of the latest labelled outcomes, with their event times."""
+
+    def __init__(self, size: int) -> None:
+        self._errors: deque[float] = deque(maxlen=size)
+        self._times: deque[datetime] = deque(maxlen=size)
+
+    def __len__(self) -> int:
+        return len(self._errors)
+
+    def add(self, error: float, at: datetime) -> None:
+        self._errors.append(error)
+        self._times.append(at)
+
+    def mean(self) -> float:
+        return float(np.mean(self._errors)) if self._errors else 0.0
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        return min(self._times), max(self._times)
+
+    def clear(self) -> None:
+        self._errors.clear()
+        self._times.clear()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    log_fee: float
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Label:
+    log_fee: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A prediction met its real fee."""
+
+    model_version: str
+    abs_error: float
+    at: datetime
+
+
+class _Bounded(Generic[K, V]):
+    """Insertion-ordered map that forgets its oldest entries beyond ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.evicted = 0
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+            self.evicted += 1
+
+    def pop(self, key: K) -> V | None:
+        return self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class OutcomeJoin:
+    """Matches predictions and labels by transfer_id, whichever of the two arrives first.
+
+    The two come from different topics, so a fee may be read before the prediction made
+    for it; each side waits (bounded, oldest forgotten first) for the other.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.predictions: _Bounded[str, Prediction] = _Bounded(limit)
+        self.labels: _Bounded[str, Label] = _Bounded(limit)
+
+    def add_prediction(self, transfer_id: str, prediction: Prediction) -> Outcome | None:
+        label = self.labels.pop(transfer_id)
+        if label is None:
+            self.predictions.put(transfer_id, prediction)
+            return None
+        return _outcome(prediction, label)
+
+    def add_label(self, transfer_id: str, label: Label) -> Outcome | None:
+        prediction = self.predictions.pop(transfer_id)
+        if prediction is None:
+            self.labels.put(transfer_id, label)
+            return None
+        return _outcome(prediction, label)
+
+
+def _outcome(prediction: Prediction, label: Label) -> Outcome:
+    return Outcome(prediction.model_version, abs(label.log_fee - prediction.log_fee), label.at)

@@ -1,0 +1,67 @@
+"""Read-your-writes for feature state: a request waits until the state it should see is applied.
+
+Records, transfers and requests arrive on different topics and Faust runs one agent per
+stream, so a request could be scored before the transfers published just before it reach
+the feature state: a stale vector, and an online error that blames the model. Before a
+batch is scored, the worker waits (bounded) until every ingest partition it depends on has
+been applied up to the broker's high-water mark as the worker last saw it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+# (topic, partition) -> next offset to apply, i.e. last applied offset + 1
+Targets = Mapping[tuple[str, int], int]
+
+
+class IngestProgress:
+    """Offsets applied by an ingest loop, and a way to wait for them to reach a target."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._next: dict[tuple[str, int], int] = {}
+        self._advanced = asyncio.Event()
+
+    def mark(self, topic: str, partition: int, offset: int) -> None:
+        """Record that the message at ``offset`` has been applied to the state."""
+        key = (topic, partition)
+        if offset + 1 > self._next.get(key, 0):
+            self._next[key] = offset + 1
+        self._advanced.set()
+
+    def seed(self, topic: str, partition: int, next_offset: int | None) -> None:
+        """Everything before ``next_offset`` is already in the state (e.g. restored from a changelog)."""
+        if next_offset is not None and next_offset > self._next.get((topic, partition), 0):
+            self._next[(topic, partition)] = next_offset
+            self._advanced.set()
+
+    def lagging(self, targets: Targets) -> dict[tuple[str, int], int]:
+        """The partitions not yet applied up to their target, with how many messages remain."""
+        return {
+            key: target - self._next.get(key, 0)
+            for key, target in targets.items()
+            if target is not None and self._next.get(key, 0) < target
+        }
+
+    async def wait_for(self, targets: Callable[[], Targets], limit_s: float) -> bool:
+        """Wait until applied >= targets (re-read each time); False when ``limit_s`` ran out."""
+        deadline = time.monotonic() + limit_s
+        while True:
+            behind = self.lagging(targets())
+            if not behind:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.warning("%s still behind after %.1fs: %s; scoring anyway", self.name, limit_s, behind)
+                return False
+            self._advanced.clear()
+            try:
+                await asyncio.wait_for(self._advanced.wait(), remaining)
+            except TimeoutError:
+                continue

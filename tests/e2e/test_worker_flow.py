@@ -1,0 +1,187 @@
+"""The inference worker on the real stack: one result per request, hot swap, tampering, crashes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from features.store import InMemoryFeatureStore
+from features.training_set import request_from_transfer
+from modelstore.redis_cache import ModelCache
+from retrainer.initial import train_initial
+from schemas.lifecycle import ModelPromoted
+from schemas.predictions import PredictionRequest, PredictionResult
+from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
+from stack.redis_server import redis_client
+from stack.settings import Settings
+from tests.flow_helpers import collecting, history, publish, running_workers
+
+RESULT_TIMEOUT = 180.0
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+HISTORY = history(1200)
+
+
+@pytest.fixture
+def served(settings: Settings) -> Settings:
+    """Topics with a transfer history and a first model (version 1) trained on it and serving."""
+    publish(settings, TRANSFERS_COMPLETED, HISTORY[:900])
+    first = train_initial(settings, transfers=HISTORY[:900])
+    assert first.version == "1"
+    return settings
+
+
+def requests(count: int, prefix: str, players: int = 40) -> list[PredictionRequest]:
+    """Questions about known players and clubs, asked after the whole history."""
+    return [
+        PredictionRequest(
+            source="test",
+            request_id=f"{prefix}-{i:05d}",
+            player_id=f"p7-{i % players}",
+            position="Centre-Back",
+            from_club=f"Club {i % 24:02d}",
+            to_club=f"Club {(i + 5) % 24:02d}",
+            season=2029,
+            window="winter",
+            requested_at=LATER + timedelta(seconds=i),
+        )
+        for i in range(count)
+    ]
+
+
+def comparable(result: PredictionResult) -> dict[str, object]:
+    """What must be identical between two results for one request (not ids or timings)."""
+    return result.model_dump(exclude={"event_id", "occurred_at", "timings", "source", "trace_id"})
+
+
+def test_replay_gets_one_result_per_request_with_the_offline_features(served: Settings) -> None:
+    # The replay as the CSV ingester sends it: each paid transfer's request just before its fee.
+    later = HISTORY[900:]
+    replay = {t.transfer_id: request_from_transfer(t) for t in later if t.fee_eur_m > 0}
+    with collecting(served) as results, running_workers(served, "w1") as (worker,):
+        for transfer in later:
+            if transfer.transfer_id in replay:
+                publish(served, PREDICTIONS_REQUESTS, [replay[transfer.transfer_id]])
+            publish(served, TRANSFERS_COMPLETED, [transfer])
+        missing = results.wait_for_ids([r.request_id for r in replay.values()], RESULT_TIMEOUT)
+        assert not missing, f"{len(missing)} requests unanswered\n{worker.log_tail()}"
+    assert not {rid: rs for rid, rs in results.results.items() if len(rs) > 1}
+    # The vector served online is the one the retrainer's replay computes offline.
+    offline = InMemoryFeatureStore()
+    expected: dict[str, dict[str, float]] = {}
+    for transfer in HISTORY:
+        if transfer.transfer_id in replay:
+            expected[replay[transfer.transfer_id].request_id] = offline.vector_for(
+                replay[transfer.transfer_id]
+            )
+        offline.apply(transfer)
+    for request in replay.values():
+        (result,) = results.results[request.request_id]
+        assert result.status == "ok" and result.model_version == "1"
+        assert result.features == pytest.approx(expected[request.request_id]), request.request_id
+
+
+def test_swap_mid_stream_loses_nothing_and_versions_follow_the_swap(served: Settings) -> None:
+    # One player: one partition, so the results' order is the requests' order.
+    stream = requests(1500, "swap", players=1)
+    first, second = stream[:500], stream[500:]
+    with collecting(served) as results, running_workers(served, "w1") as (worker,):
+        publish(served, PREDICTIONS_REQUESTS, first)
+        assert not results.wait_for_ids([r.request_id for r in first], RESULT_TIMEOUT), worker.log_tail()
+        # Train and promote version 2 while requests keep flowing.
+        flowing = threading.Thread(target=publish, args=(served, PREDICTIONS_REQUESTS, second))
+        flowing.start()
+        assert train_initial(served, transfers=history(1200, seed=8)).version == "2"
+        flowing.join()
+        missing = results.wait_for_ids([r.request_id for r in stream], RESULT_TIMEOUT)
+        assert not missing, worker.log_tail()
+        swapped = results.wait_until(lambda rs: rs[stream[-1].request_id][0].model_version == "2", 5)
+    assert swapped, "the last request was not served by the promoted model"
+    versions = [results.results[r.request_id] for r in stream]
+    assert all(len(v) == 1 for v in versions)
+    served_by = [v[0].model_version for v in versions]
+    assert set(served_by) == {"1", "2"}
+    # Versions change once, from 1 to 2: in-flight batches finished on 1, then all on 2.
+    switch = served_by.index("2")
+    assert served_by[:switch] == ["1"] * switch and served_by[switch:] == ["2"] * (len(stream) - switch)
+
+
+def test_tampered_blob_is_refused_and_the_previous_model_keeps_serving(served: Settings) -> None:
+    cache = ModelCache(redis_client(served), prefix=served.topic_prefix)
+    version, blob = cache.fetch_current(served.model_name)  # type: ignore[misc]
+    tampered = bytearray(blob)
+    tampered[len(tampered) // 2] ^= 0xFF
+    before, after = requests(200, "before"), requests(200, "after")
+    with collecting(served) as results, running_workers(served, "w1") as (worker,):
+        publish(served, PREDICTIONS_REQUESTS, before)
+        assert not results.wait_for_ids([r.request_id for r in before], RESULT_TIMEOUT), worker.log_tail()
+        key = cache.publish(served.model_name, bytes(tampered), "99")
+        publish(
+            served,
+            MODELS_LIFECYCLE,
+            [
+                ModelPromoted(
+                    source="attacker",
+                    model_name=served.model_name,
+                    version="99",
+                    previous_version=version,
+                    artifact_key=key,
+                    artifact_sha256="0" * 64,
+                    reason="tampered",
+                )
+            ],
+        )
+        publish(served, PREDICTIONS_REQUESTS, after)
+        assert not results.wait_for_ids([r.request_id for r in after], RESULT_TIMEOUT), worker.log_tail()
+        log = worker.log_tail(400)
+    assert {results.results[r.request_id][0].model_version for r in before + after} == {version}
+    assert "refus" in log.lower(), log
+
+
+def test_killed_worker_restarts_and_every_request_gets_a_result(
+    served: Settings, record_property: pytest.RecordProperty
+) -> None:
+    stream = requests(3000, "kill")
+    ids = [r.request_id for r in stream]
+    with collecting(served) as results:
+        with running_workers(served, "w1") as (worker,):
+            publish(served, PREDICTIONS_REQUESTS, stream[:1500])
+            assert results.wait_until(lambda rs: len(rs) >= 300, RESULT_TIMEOUT), worker.log_tail()
+            worker.kill()
+            publish(served, PREDICTIONS_REQUESTS, stream[1500:])
+        with running_workers(served, "w1") as (restarted,):
+            missing = results.wait_for_ids(ids, RESULT_TIMEOUT)
+            assert not missing, f"{len(missing)} unanswered\n{restarted.log_tail()}"
+    duplicates = {rid: rs for rid, rs in results.results.items() if len(rs) > 1}
+    for rid, copies in duplicates.items():
+        assert all(comparable(c) == comparable(copies[0]) for c in copies), rid
+    # At-least-once: a crash may repeat the batches after the last commit, never lose one.
+    record_property("duplicate_results_after_sigkill", len(duplicates))
+    print(f"duplicate results after SIGKILL: {len(duplicates)} of {len(ids)} requests")
+
+
+def test_two_workers_share_the_load_and_answer_every_request_once(served: Settings) -> None:
+    stream = requests(2000, "pair", players=200)
+    with collecting(served) as results, running_workers(served, "w1", "w2") as workers:
+        # Warm up until both workers answer: the group has settled, so no rebalance mid-stream.
+        for round_ in range(30):
+            warmup = requests(100, f"warmup{round_}", players=200)
+            publish(served, PREDICTIONS_REQUESTS, warmup)
+            assert not results.wait_for_ids([r.request_id for r in warmup], RESULT_TIMEOUT)
+            if len({results.results[r.request_id][0].source for r in warmup}) == 2:
+                break
+        publish(served, PREDICTIONS_REQUESTS, stream)
+        missing = results.wait_for_ids([r.request_id for r in stream], RESULT_TIMEOUT)
+        assert not missing, "\n".join(w.log_tail() for w in workers)
+    answered = [results.results[r.request_id] for r in stream]
+    assert all(len(copies) == 1 for copies in answered)
+    assert {copies[0].source for copies in answered} == {"inference-worker/w1", "inference-worker/w2"}
+    # Each worker's player state (restored from the changelog on rebalance) is the full history's.
+    offline = InMemoryFeatureStore()
+    for transfer in HISTORY[:900]:
+        offline.apply(transfer)
+    for request, (result,) in zip(stream, answered, strict=True):
+        assert result.features == pytest.approx(offline.vector_for(request))

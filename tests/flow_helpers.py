@@ -1,0 +1,162 @@
+"""What the flow tests share: publish events, start services, and collect results as they come."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from confluent_kafka import Consumer
+
+from schemas.codec import decode, encode_for
+from schemas.envelope import Event
+from schemas.predictions import PredictionResult
+from schemas.records import TransferCompleted
+from schemas.topics import PREDICTIONS_RESULTS, TopicSpec
+from stack.kafka_clients import make_producer
+from stack.services import Service, start_service
+from stack.settings import Settings
+
+POSITIONS = ("Goalkeeper", "Centre-Back", "Central Midfield", "Left Winger", "Centre-Forward")
+
+
+def publish(settings: Settings, spec: TopicSpec, events: Iterable[Event]) -> int:
+    """Publish events keyed as the catalogue says; every delivery report is checked."""
+    producer = make_producer(settings)
+    errors: list[str] = []
+    count = 0
+    for event in events:
+        key, value, headers = encode_for(event, spec)
+        producer.produce(
+            settings.topic(spec.name),
+            key=key,
+            value=value,
+            headers=headers,
+            on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
+        )
+        producer.poll(0)
+        count += 1
+    assert producer.flush(60) == 0, "undelivered messages"
+    assert not errors, errors[:3]
+    return count
+
+
+def history(
+    count: int, seed: int = 7, start: datetime | None = None, clubs: int = 24
+) -> list[TransferCompleted]:
+    """A small, plausible transfer history: rich clubs pay more, one transfer every 6 hours."""
+    rng = random.Random(seed)
+    names = [f"Club {i:02d}" for i in range(clubs)]
+    start = start or datetime(2010, 7, 1, tzinfo=UTC)
+    out = []
+    for i in range(count):
+        seller, buyer = rng.sample(names, 2)
+        at = start + timedelta(hours=6 * i)
+        age = rng.randint(18, 33)
+        wealth = 1.0 + 3.0 * (clubs - names.index(buyer)) / clubs
+        fee = rng.lognormvariate(0.0, 0.8) * wealth * (1.5 if age < 24 else 1.0)
+        out.append(
+            TransferCompleted(
+                source="test",
+                transfer_id=f"t{seed}-{i}",
+                player_id=f"p{seed}-{i % (count // 3 + 1)}",
+                player_name=f"Player {i % (count // 3 + 1)}",
+                age=age,
+                position=POSITIONS[i % len(POSITIONS)],
+                from_club=seller,
+                to_club=buyer,
+                from_league="League A",
+                to_league="League A",
+                season=at.year if at.month >= 7 else at.year - 1,
+                window="summer" if at.month in (6, 7, 8, 9) else "winter",
+                transferred_at=at,
+                fee_eur_m=round(fee, 3) if i % 5 else 0.0,
+            )
+        )
+    return out
+
+
+class ResultCollector:
+    """Reads predictions.results from the beginning in a thread, grouping results by request id."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                "group.id": f"collector-{time.monotonic_ns()}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+            }
+        )
+        self._consumer.subscribe([settings.topic(PREDICTIONS_RESULTS.name)])
+        self.results: dict[str, list[PredictionResult]] = defaultdict(list)
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            messages = self._consumer.consume(num_messages=1000, timeout=0.2)
+            decoded = [
+                decode(m.value(), m.headers(), expected=PredictionResult)
+                for m in messages
+                if m.error() is None
+            ]
+            if decoded:
+                with self._changed:
+                    for result in decoded:
+                        self.results[result.request_id].append(result)
+                    self._changed.notify_all()
+        self._consumer.close()
+
+    def wait_until(
+        self, condition: Callable[[dict[str, list[PredictionResult]]], bool], timeout: float
+    ) -> bool:
+        """Block until ``condition(results)`` holds; False at the deadline."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self.results):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def wait_for_ids(self, ids: Iterable[str], timeout: float) -> set[str]:
+        """Wait until every id has a result; returns the ids still missing."""
+        wanted = set(ids)
+        self.wait_until(lambda results: wanted <= results.keys(), timeout)
+        with self._changed:
+            return wanted - self.results.keys()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+@contextmanager
+def collecting(settings: Settings) -> Iterator[ResultCollector]:
+    collector = ResultCollector(settings)
+    try:
+        yield collector
+    finally:
+        collector.close()
+
+
+@contextmanager
+def running_workers(settings: Settings, *names: str) -> Iterator[list[Service]]:
+    """Start ``mlops-fc worker`` processes; on exit stop them and show their logs if a test failed."""
+    services = [
+        start_service(settings, name, "worker", "--name", name, "--loglevel", "info") for name in names
+    ]
+    try:
+        yield services
+    finally:
+        for service in services:
+            service.stop()
