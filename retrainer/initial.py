@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from features.training_set import build_training_set
+from modelstore.lifecycle import Registry
 from retrainer.history import read_transfers
-from retrainer.registry import Registry
 from retrainer.training import train_model
 from schemas.records import TransferCompleted
 from stack.kafka_clients import make_producer

@@ -31,7 +31,6 @@ from stack.redis_server import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
-SOURCE = "retrainer"
 
 
 @dataclass
@@ -42,12 +41,13 @@ class Registry:
     client: MlflowClient
     cache: ModelCache
     producer: Producer
+    source: str = "retrainer"  # who acts: the envelope's source of each lifecycle event
 
     @classmethod
-    def connect(cls, settings: Settings, producer: Producer) -> Registry:
+    def connect(cls, settings: Settings, producer: Producer, source: str = "retrainer") -> Registry:
         client = MlflowClient(tracking_uri=settings.mlflow_uri)
         cache = ModelCache(redis_client(settings), prefix=settings.topic_prefix)
-        return cls(settings, client, cache, producer)
+        return cls(settings, client, cache, producer, source)
 
     @property
     def name(self) -> str:
@@ -75,7 +75,7 @@ class Registry:
         meta = artifact.metadata
         self.emit(
             ModelRegistered(
-                source=SOURCE,
+                source=self.source,
                 model_name=self.name,
                 version=registered.version,
                 run_id=registered.run_id,
@@ -95,7 +95,7 @@ class Registry:
         key = self.cache.publish(self.name, registered.blob, registered.version)
         set_champion(self.client, self.name, registered.version)
         event = ModelPromoted(
-            source=SOURCE,
+            source=self.source,
             model_name=self.name,
             version=registered.version,
             previous_version=previous,
@@ -113,7 +113,7 @@ class Registry:
         key = self.cache.publish(self.name, blob, version)
         set_champion(self.client, self.name, version)
         event = ModelPromoted(
-            source=SOURCE,
+            source=self.source,
             model_name=self.name,
             version=version,
             previous_version=previous,
@@ -132,7 +132,7 @@ class Registry:
         key = self.cache.publish(self.name, blob, to_version)
         set_champion(self.client, self.name, to_version)
         event = ModelRolledBack(
-            source=SOURCE,
+            source=self.source,
             model_name=self.name,
             from_version=current,
             to_version=to_version,
@@ -152,7 +152,7 @@ class Registry:
         trace_id: str | None = None,
     ) -> ModelRejected:
         event = ModelRejected(
-            source=SOURCE,
+            source=self.source,
             model_name=self.name,
             version=registered.version,
             reason=reason,
