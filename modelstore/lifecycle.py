@@ -61,7 +61,12 @@ class Registry:
         return champion_version(self.client, self.name)
 
     def register(
-        self, artifact: ModelArtifact, run_name: str, params: dict[str, object], trace_id: str | None = None
+        self,
+        artifact: ModelArtifact,
+        run_name: str,
+        params: dict[str, object],
+        metrics: dict[str, float] | None = None,
+        trace_id: str | None = None,
     ) -> RegisteredArtifact:
         experiment = ensure_experiment(self.client, self.name, self.settings.mlflow_artifacts / self.name)
         registered = log_and_register(
@@ -71,6 +76,7 @@ class Registry:
             experiment_id=experiment,
             run_name=run_name,
             params=params,
+            metrics=metrics,
         )
         meta = artifact.metadata
         self.emit(
@@ -79,7 +85,7 @@ class Registry:
                 model_name=self.name,
                 version=registered.version,
                 run_id=registered.run_id,
-                metrics=meta.metrics,
+                metrics={**meta.metrics, **(metrics or {})},
                 train_from=meta.train_from,
                 train_to=meta.train_to,
                 train_rows=meta.train_rows,
@@ -145,19 +151,20 @@ class Registry:
 
     def reject(
         self,
-        registered: RegisteredArtifact,
+        version: str,
         reason: str,
-        challenger: dict[str, float],
-        champion: dict[str, float],
+        challenger: dict[str, float] | None = None,
+        champion: dict[str, float] | None = None,
         trace_id: str | None = None,
     ) -> ModelRejected:
+        """Announce that ``version`` stays registered but will not serve, and why."""
         event = ModelRejected(
             source=self.source,
             model_name=self.name,
-            version=registered.version,
+            version=version,
             reason=reason,
-            challenger_metrics=challenger,
-            champion_metrics=champion,
+            challenger_metrics=challenger or {},
+            champion_metrics=champion or {},
         )
         self.emit(event, trace_id)
         return event

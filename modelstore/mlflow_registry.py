@@ -247,6 +247,47 @@ __all__ = [
     "ensure_experiment",
     "list_versions",
     "log_and_register",
+    "remove_half_registered",
+    "run_params",
     "set_champion",
+    "set_version_tag",
+    "version_tags",
     "tracking_uri_scope",
 ]
+
+
+def run_params(client: MlflowClient, run_id: str | None) -> dict[str, str]:
+    """The parameters a version's run was logged with ({} when it has no run)."""
+    return dict(client.get_run(run_id).data.params) if run_id else {}
+
+
+def set_version_tag(client: MlflowClient, name: str, version: str, key: str, value: str) -> None:
+    client.set_model_version_tag(name, version, key, value)
+
+
+def version_tags(client: MlflowClient, name: str, version: str) -> dict[str, str]:
+    return dict(client.get_model_version(name, version).tags or {})
+
+
+def remove_half_registered(client: MlflowClient, name: str, experiment_id: str) -> list[str]:
+    """Delete versions that never got their signed blob, and fail runs left open by a crash.
+
+    Call it only while no registration is in progress (the retrainer holds its lock): then a
+    version without its digest tag, or a run still RUNNING, can only be the leftover of a
+    process that died half-way.
+    """
+    removed = []
+    if "'" not in name:
+        try:
+            versions = client.search_model_versions(f"name = '{name}'")
+        except MlflowException as exc:
+            if not _missing(exc):
+                raise
+            versions = []
+        for mv in versions:
+            if TAG_SHA256 not in (mv.tags or {}):
+                client.delete_model_version(name, str(mv.version))
+                removed.append(str(mv.version))
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        client.set_terminated(run.info.run_id, status="FAILED")
+    return removed

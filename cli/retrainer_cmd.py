@@ -1,0 +1,84 @@
+"""`mlops-fc retrainer` and `mlops-fc retrain`: the drift-driven retraining loop, and its manual trigger."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+
+from stack.settings import Settings
+
+console = Console()
+
+
+def retrainer() -> None:
+    """Retrain on drift events until stopped (Ctrl-C / SIGTERM, after the current event).
+
+    For each DriftDetected on monitoring.drift: replay transfers.completed into a
+    point-in-time training set (window: MLOPS_FC_RETRAIN_WINDOW), train a challenger,
+    compare it with the champion on the most recent transfers held out from training,
+    register it in MLflow, then promote it (Redis + `champion` alias + ModelPromoted) only
+    if it wins by MLOPS_FC_RETRAIN_MARGIN; else ModelRejected. One retrain at a time, a
+    cool-down between retrains (MLOPS_FC_RETRAIN_COOLDOWN_S), and each event handled once
+    even across a crash.
+    """
+    from retrainer.service import run_retrainer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    settings = Settings()
+    console.print(f"retrainer for {settings.model_name}: waiting for drift events (Ctrl-C stops)")
+
+    def report(event: object, outcome: object) -> None:
+        console.print(f"[bold]{getattr(outcome, 'status', '?')}[/bold] {getattr(outcome, 'reason', '')}")
+
+    run_retrainer(settings, stop, on_outcome=report)
+
+
+def retrain() -> None:
+    """Ask for a retrain now: emits a manual DriftDetected that the retrainer handles.
+
+    A manual event skips the cool-down, and its challenger still has to beat the champion.
+    """
+    from modelstore.redis_cache import ModelCache
+    from schemas.codec import encode_for
+    from schemas.monitoring import DriftDetected
+    from schemas.topics import MONITORING_DRIFT
+    from stack.kafka_clients import make_producer
+    from stack.redis_server import redis_client
+
+    settings = Settings()
+    current = ModelCache(redis_client(settings), prefix=settings.topic_prefix).current_version(
+        settings.model_name
+    )
+    now = datetime.now(UTC)
+    event = DriftDetected(
+        source="cli",
+        model_name=settings.model_name,
+        model_version=current or "none",
+        kind="feature",
+        method="manual",
+        window_start=now,
+        window_end=now,
+        window_size=0,
+        threshold=0.0,
+        report_uri=None,
+        scores={},
+    )
+    producer = make_producer(settings)
+    key, value, headers = encode_for(event, MONITORING_DRIFT)
+    producer.produce(settings.topic(MONITORING_DRIFT.name), key=key, value=value, headers=headers)
+    if producer.flush(30) != 0:
+        console.print(
+            "[red]the retrain request was not delivered: is Kafka up? (`mlops-fc stack status`)[/red]"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"retrain requested (event {event.event_id}); `mlops-fc retrainer` handles it"
+    )

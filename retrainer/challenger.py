@@ -1,0 +1,75 @@
+"""Champion against challenger on the most recent labelled transfers, held out from training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.vector import FEATURE_NAMES
+from modelstore.artifact import ModelArtifact
+from retrainer.training import evaluate, train_model
+from retrainer.window import TrainingWindow
+
+
+@dataclass(frozen=True)
+class Comparison:
+    challenger: ModelArtifact  # refitted on everything, holdout included: what would serve
+    challenger_metrics: dict[str, float]  # on the holdout, fitted without it
+    champion_metrics: dict[str, float]  # on the same holdout ({} without a champion)
+    margin: float
+
+    @property
+    def better(self) -> bool:
+        """The challenger wins when its MAE on log fee beats the champion's by the margin."""
+        if not self.champion_metrics:
+            return True
+        return self.challenger_metrics["mae_log"] <= self.champion_metrics["mae_log"] * (1 - self.margin)
+
+    @property
+    def reason(self) -> str:
+        new = self.challenger_metrics["mae_log"]
+        if not self.champion_metrics:
+            return f"no champion to beat (challenger holdout MAE log {new:.4f})"
+        old = self.champion_metrics["mae_log"]
+        verdict = "beats" if self.better else "does not beat"
+        return (
+            f"challenger holdout MAE log {new:.4f} {verdict} champion {old:.4f} "
+            f"by the required {self.margin:.0%} (rows {int(self.challenger_metrics['rows'])})"
+        )
+
+
+def split_holdout(frame: pd.DataFrame, holdout_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, holdout): the holdout is the most recent rows, at most a third of the frame."""
+    frame = frame.sort_values("transferred_at", kind="stable").reset_index(drop=True)
+    size = min(holdout_rows, len(frame) // 3)
+    return frame.iloc[: len(frame) - size], frame.iloc[len(frame) - size :]
+
+
+def compare(
+    frame: pd.DataFrame,
+    champion: ModelArtifact | None,
+    model_name: str,
+    window: TrainingWindow,
+    holdout_rows: int,
+    margin: float,
+    tags: dict[str, str] | None = None,
+) -> Comparison:
+    """Train a challenger without the holdout, score both models on it, refit the challenger."""
+    train, holdout = split_holdout(frame, holdout_rows)
+    rows, weights = window.select(train)
+    held_out = train_model(rows, model_name, sample_weight=weights, tags=tags)
+    challenger_metrics = _score(held_out, holdout)
+    champion_metrics = _score(champion, holdout) if champion is not None else {}
+    everything, all_weights = window.select(frame)
+    final = train_model(everything, model_name, sample_weight=all_weights, tags=tags)
+    return Comparison(final, challenger_metrics, champion_metrics, margin)
+
+
+def _score(model: ModelArtifact, holdout: pd.DataFrame) -> dict[str, float]:
+    names = list(model.feature_names) if set(model.feature_names) <= set(FEATURE_NAMES) else None
+    if names is None:
+        raise ValueError(f"model {model.version} uses features this code does not compute")
+    predictions = np.asarray(model.predict(holdout[names].to_numpy(dtype=float)))
+    return evaluate(predictions, holdout)
