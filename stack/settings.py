@@ -80,18 +80,22 @@ class Settings(BaseSettings):
         default="mlops-fc-monitor", description="Consumer group of `mlops-fc monitor` (after topic_prefix)."
     )
     drift_exclude_features: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("season_index",),
-        description="Features left out of feature drift because they drift by construction (comma-separated).",
+        default=("season_index", "market_365d_log_fee", "market_365d_deals"),
+        description="Kept out of feature drift (comma-separated): functions of time drift by construction.",
     )
     drift_feature_window: int = Field(
         default=1000, ge=10, description="Most recent request vectors compared with the model's reference."
     )
-    drift_feature_min_rows: int = Field(default=500, ge=10, description="Fewest vectors before a feature check.")
+    drift_feature_min_rows: int = Field(
+        default=500, ge=10, description="Fewest vectors before a feature check."
+    )
     drift_check_every: int = Field(
         default=250, ge=1, description="New vectors between two Evidently checks (each takes seconds)."
     )
     drift_column_threshold: float = Field(
-        default=0.1, gt=0, description="Per-feature score (normed Wasserstein or Jensen-Shannon) that counts as drift."
+        default=0.2,
+        gt=0,
+        description="Per-feature score (normed Wasserstein or Jensen-Shannon) that counts as drift.",
     )
     drift_share_threshold: float = Field(
         default=0.3, gt=0, le=1, description="Share of drifted features that raises a feature drift event."
@@ -99,12 +103,46 @@ class Settings(BaseSettings):
     drift_error_window: int = Field(
         default=300, ge=10, description="Latest labelled outcomes of the current model in the rolling error."
     )
-    drift_error_min_rows: int = Field(default=150, ge=10, description="Fewest outcomes before an error check.")
+    drift_error_min_rows: int = Field(
+        default=150, ge=10, description="Fewest outcomes before an error check."
+    )
     drift_error_ratio: float = Field(
-        default=1.3, gt=1, description="Rolling MAE over validation MAE (log fee) that raises performance drift."
+        default=1.3,
+        gt=1,
+        description="Rolling MAE over validation MAE (log fee) that raises performance drift.",
     )
     drift_pending_limit: int = Field(
-        default=100_000, ge=100, description="Predictions and early labels held while waiting for their match."
+        default=100_000,
+        ge=100,
+        description="Predictions and early labels held while waiting for their match.",
+    )
+
+    # Retrainer
+    retrain_cooldown_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Least time between two retrains; drift events inside it are skipped.",
+    )
+    retrain_margin: float = Field(
+        default=0.02,
+        ge=0,
+        lt=1,
+        description="A challenger is promoted only if its holdout MAE (log fee) is this share below the champion's.",
+    )
+    retrain_window: str = Field(
+        default="all",
+        pattern=r"^(all|seasons:[1-9][0-9]*|decay:[0-9]+(\.[0-9]+)?)$",
+        description="Training history: 'all', 'seasons:K' (the last K seasons) or 'decay:H' (weights halve every H seasons).",
+    )
+    retrain_holdout_rows: int = Field(
+        default=1000,
+        ge=50,
+        description="Most recent paid transfers held out to compare champion and challenger.",
+    )
+    retrain_lock_ttl_s: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Redis lock that keeps retrains one at a time, across retrainer processes.",
     )
 
     # Security
@@ -120,13 +158,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
 
-
     @field_validator("drift_exclude_features", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        # The environment holds "a,b"; code may pass a tuple or list.
+        # The environment holds "a,b" (a JSON or Python list of names works too); code may
+        # pass a tuple or list.
         if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
+            names = (name.strip().strip("()[]'\" ") for name in value.split(","))
+            return tuple(name for name in names if name)
         return value
 
     @model_validator(mode="after")
