@@ -79,6 +79,4 @@ def retrain() -> None:
             "[red]the retrain request was not delivered: is Kafka up? (`mlops-fc stack status`)[/red]"
         )
         raise typer.Exit(1)
-    console.print(
-        f"retrain requested (event {event.event_id}); `mlops-fc retrainer` handles it"
-    )
+    console.print(f"retrain requested (event {event.event_id}); `mlops-fc retrainer` handles it")

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # (topic, partition) -> next offset to apply, i.e. last applied offset + 1
 Targets = Mapping[tuple[str, int], int]
+STALL_FACTOR = 30  # overall cap on one wait, in stall periods
 
 
 class IngestProgress:
@@ -50,18 +51,27 @@ class IngestProgress:
         }
 
     async def wait_for(self, targets: Callable[[], Targets], limit_s: float) -> bool:
-        """Wait until applied >= targets (re-read each time); False when ``limit_s`` ran out."""
-        deadline = time.monotonic() + limit_s
+        """Wait until applied >= targets (re-read each time); False when it stalls.
+
+        ``limit_s`` bounds the wait without progress: a worker catching up on a long backlog
+        keeps waiting while it applies messages (up to STALL_FACTOR times ``limit_s`` in
+        all), a stuck one gives up and scores with what it has.
+        """
+        started = time.monotonic()
+        deadline = started + limit_s
         while True:
             behind = self.lagging(targets())
             if not behind:
                 return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                log.warning("%s still behind after %.1fs: %s; scoring anyway", self.name, limit_s, behind)
+            now = time.monotonic()
+            if now >= deadline or now - started >= limit_s * STALL_FACTOR:
+                log.warning(
+                    "%s still behind after %.1fs: %s; scoring anyway", self.name, now - started, behind
+                )
                 return False
             self._advanced.clear()
             try:
-                await asyncio.wait_for(self._advanced.wait(), remaining)
+                await asyncio.wait_for(self._advanced.wait(), deadline - now)
+                deadline = time.monotonic() + limit_s  # progress: allow another stall period
             except TimeoutError:
                 continue

@@ -62,7 +62,7 @@ class DriftHandler:
         removed = remove_half_registered(self.registry.client, name, experiment)
         if removed:
             log.warning("removed half-registered versions %s left by an earlier crash", removed)
-        earlier = self._version_for(event.event_id)
+        earlier = self._version_for(str(event.event_id))
         if earlier is not None:
             return self._finish(earlier, event)
         if event.method != MANUAL_METHOD and (wait := self._cooldown_left()) > 0:
@@ -74,6 +74,13 @@ class DriftHandler:
         transfers, undecodable = read_transfers(self.settings)
         frame = build_training_set(transfers)
         champion = self._champion()
+        log.info(
+            "drift event %s: training a challenger on %d paid transfers (window %s, champion %s)",
+            event.event_id,
+            len(frame),
+            self.window,
+            champion.version if champion else None,
+        )
         comparison = compare(
             frame,
             champion,
@@ -81,11 +88,11 @@ class DriftHandler:
             self.window,
             self.settings.retrain_holdout_rows,
             self.settings.retrain_margin,
-            tags={"trigger": event.kind, "trigger_event_id": event.event_id},
+            tags={"trigger": event.kind, "trigger_event_id": str(event.event_id)},
         )
         decision = "promote" if comparison.better else "reject"
         params = {
-            PARAM_TRIGGER: event.event_id,
+            PARAM_TRIGGER: str(event.event_id),
             "trigger_kind": event.kind,
             "trigger_method": event.method,
             "drifted_version": event.model_version,
@@ -100,20 +107,20 @@ class DriftHandler:
         metrics["train_seconds"] = time.monotonic() - started
         registered = self.registry.register(
             comparison.challenger,
-            run_name=f"challenger-{event.event_id[:8]}",
+            run_name=f"challenger-{str(event.event_id)[:8]}",
             params=params,
             metrics=metrics,
-            trace_id=event.trace_id,
+            trace_id=str(event.trace_id),
         )
         if comparison.better:
-            self.registry.promote(registered, reason=comparison.reason, trace_id=event.trace_id)
+            self.registry.promote(registered, reason=comparison.reason, trace_id=str(event.trace_id))
         else:
             self.registry.reject(
                 registered.version,
                 comparison.reason,
                 comparison.challenger_metrics,
                 comparison.champion_metrics,
-                trace_id=event.trace_id,
+                trace_id=str(event.trace_id),
             )
         return self._record(registered.version, decision, comparison.reason)
 
@@ -125,7 +132,8 @@ class DriftHandler:
         params = run_params(self.registry.client, self._run_id(version))
         reason = params.get("reason", "decided before a restart")
         if params.get("decision") == "promote":
-            self.registry.promote_existing(version, reason=reason)
+            if self.registry.champion() != version:  # the crash came before the promotion
+                self.registry.promote_existing(version, reason=reason)
         else:
             self.registry.reject(version, reason)
         log.warning("finished drift event %s after a restart: version %s", event.event_id, version)

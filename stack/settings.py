@@ -127,12 +127,12 @@ class Settings(BaseSettings):
         default=0.02,
         ge=0,
         lt=1,
-        description="A challenger is promoted only if its holdout MAE (log fee) is this share below the champion's.",
+        description="Promote only if the challenger's holdout MAE on log fee is this share lower.",
     )
     retrain_window: str = Field(
         default="all",
         pattern=r"^(all|seasons:[1-9][0-9]*|decay:[0-9]+(\.[0-9]+)?)$",
-        description="Training history: 'all', 'seasons:K' (the last K seasons) or 'decay:H' (weights halve every H seasons).",
+        description="Training history: 'all', 'seasons:K' (last K seasons), 'decay:H' (half-life H seasons).",
     )
     retrain_holdout_rows: int = Field(
         default=1000,
@@ -157,8 +157,30 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Origins allowed to call the REST facade from a browser (comma-separated)."
+    )
+    api_max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body the REST facade accepts (413 above)."
+    )
+    api_result_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How long POST /v1/predictions waits for the result before a 202.",
+    )
+    api_batch_max: int = Field(default=500, ge=1, description="Most requests in one batch call.")
+    api_flows_sample_s: float = Field(
+        default=5.0, gt=0, description="Seconds between two samples of offsets and lag (rates, /metrics)."
+    )
+    result_ttl_s: int = Field(
+        default=86_400, ge=1, description="How long the result store keeps a result (seconds)."
+    )
+    sink_group_id: str = Field(
+        default="mlops-fc-sink", description="Consumer group of `mlops-fc sink` (after topic_prefix)."
+    )
 
-    @field_validator("drift_exclude_features", mode="before")
+    @field_validator("drift_exclude_features", "api_cors_origins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
         # The environment holds "a,b" (a JSON or Python list of names works too); code may

@@ -26,10 +26,15 @@ POSITIONS = ("Goalkeeper", "Centre-Back", "Central Midfield", "Left Winger", "Ce
 
 def publish(settings: Settings, spec: TopicSpec, events: Iterable[Event]) -> int:
     """Publish events keyed as the catalogue says; every delivery report is checked."""
+    return publish_in_order(settings, ((spec, event) for event in events))
+
+
+def publish_in_order(settings: Settings, items: Iterable[tuple[TopicSpec, Event]]) -> int:
+    """Publish to several topics with one producer, in the given order."""
     producer = make_producer(settings)
     errors: list[str] = []
     count = 0
-    for event in events:
+    for spec, event in items:
         key, value, headers = encode_for(event, spec)
         producer.produce(
             settings.topic(spec.name),

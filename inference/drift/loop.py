@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
@@ -24,7 +25,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from inference.drift.config import SOURCE
 from inference.drift.exceptions import DriftPublishError
 from inference.drift.monitor import DriftMonitor
-from schemas.codec import dead_letter, decode, encode, encode_for
+from schemas.codec import Headers, dead_letter, decode, encode, encode_for
 from schemas.exceptions import SchemaDecodeError
 from schemas.lifecycle import ModelLifecycleEvent, ModelPromoted, ModelRolledBack
 from schemas.monitoring import DriftDetected
@@ -77,7 +78,7 @@ class MonitorLoop:
     poll_timeout_s: float = 0.5
     flush_timeout_s: float = 30.0
     processed: int = 0  # messages handled and committed
-    emitted: list[DriftDetected] = field(default_factory=list)
+    emitted: deque[DriftDetected] = field(default_factory=lambda: deque(maxlen=1000))  # the latest
     _failures: list[str] = field(default_factory=list)
 
     def run(self, stop: threading.Event) -> None:
@@ -108,9 +109,7 @@ class MonitorLoop:
             handled += 1
         for event in events:
             key, value, headers = encode_for(event, MONITORING_DRIFT)
-            self.producer.produce(
-                self.topics.drift, key=key, value=value, headers=headers, on_delivery=self._delivered
-            )
+            self._produce(self.topics.drift, key, value, headers)
         self._flush()
         for event in events:
             log.warning(
@@ -161,11 +160,14 @@ class MonitorLoop:
             headers=message.headers(),
         )
         _, value, headers = encode(letter)
-        key = letter.source_topic.encode()
-        self.producer.produce(
-            self.topics.dead_letters, key=key, value=value, headers=headers, on_delivery=self._delivered
+        self._produce(self.topics.dead_letters, letter.source_topic.encode(), value, headers)
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s", message.topic(), message.partition(), message.offset(), reason
         )
-        log.warning("dead-lettered %s[%s]@%s: %s", message.topic(), message.partition(), message.offset(), reason)
+
+    def _produce(self, topic: str, key: bytes | None, value: bytes, headers: Headers) -> None:
+        wire: list[tuple[str, str | bytes | None]] = list(headers)
+        self.producer.produce(topic, key=key, value=value, headers=wire, on_delivery=self._delivered)
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:

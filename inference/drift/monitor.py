@@ -126,10 +126,14 @@ class DriftMonitor:
         self.refresh()
 
     def _use(self, reference: Reference) -> None:
+        frame = reference.frame
+        # Vectors on the wire are floats: a non-numeric reference column has nothing to meet.
         columns = tuple(
             name
             for name in reference.feature_names
-            if name not in self.config.exclude_features and name in reference.frame.columns
+            if name not in self.config.exclude_features
+            and name in frame.columns
+            and pd.api.types.is_numeric_dtype(frame[name])
         )
         self.reference = reference
         self._columns = columns
@@ -147,7 +151,12 @@ class DriftMonitor:
         self._features = FeatureWindow(columns, self.config.feature_window)
         self._errors.clear()
         self._not_current.clear()
-        log.info("drift reference: %s version %s (%d rows)", reference.model_name, reference.version, len(reference.frame))
+        log.info(
+            "drift reference: %s version %s (%d rows)",
+            reference.model_name,
+            reference.version,
+            len(reference.frame),
+        )
 
     def _is_current(self, version: str) -> bool:
         if version == self.version:
@@ -243,7 +252,9 @@ class DriftMonitor:
         ):
             return []
         window.added_since_check = 0
-        result = self._check(self._reference_frame, window.frame(), self._columns, self.config.column_threshold)
+        result = self._check(
+            self._reference_frame, window.frame(), self._columns, self.config.column_threshold
+        )
         self.stats.checks += 1
         self.stats.check_seconds += result.elapsed_s
         self.stats.last_check_seconds = result.elapsed_s

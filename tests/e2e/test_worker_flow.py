@@ -16,22 +16,11 @@ from schemas.predictions import PredictionRequest, PredictionResult
 from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
 from stack.redis_server import redis_client
 from stack.settings import Settings
-from tests.flow_helpers import collecting, history, publish, running_workers
+from tests.e2e.conftest import HISTORY
+from tests.flow_helpers import collecting, history, publish, publish_in_order, running_workers
 
 RESULT_TIMEOUT = 180.0
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-HISTORY = history(1200)
-
-
-@pytest.fixture
-def served(settings: Settings) -> Settings:
-    """Topics with a transfer history and a first model (version 1) trained on it and serving."""
-    publish(settings, TRANSFERS_COMPLETED, HISTORY[:900])
-    first = train_initial(settings, transfers=HISTORY[:900])
-    assert first.version == "1"
-    return settings
 
 
 def requests(count: int, prefix: str, players: int = 40) -> list[PredictionRequest]:
@@ -62,10 +51,17 @@ def test_replay_gets_one_result_per_request_with_the_offline_features(served: Se
     later = HISTORY[900:]
     replay = {t.transfer_id: request_from_transfer(t) for t in later if t.fee_eur_m > 0}
     with collecting(served) as results, running_workers(served, "w1") as (worker,):
-        for transfer in later:
-            if transfer.transfer_id in replay:
-                publish(served, PREDICTIONS_REQUESTS, [replay[transfer.transfer_id]])
-            publish(served, TRANSFERS_COMPLETED, [transfer])
+        publish_in_order(
+            served,
+            (
+                item
+                for t in later
+                for item in (
+                    *([(PREDICTIONS_REQUESTS, replay[t.transfer_id])] if t.transfer_id in replay else []),
+                    (TRANSFERS_COMPLETED, t),
+                )
+            ),
+        )
         missing = results.wait_for_ids([r.request_id for r in replay.values()], RESULT_TIMEOUT)
         assert not missing, f"{len(missing)} requests unanswered\n{worker.log_tail()}"
     assert not {rid: rs for rid, rs in results.results.items() if len(rs) > 1}

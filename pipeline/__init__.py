@@ -1,0 +1,1 @@
+"""The whole pipeline on one machine: the demo scenario and the `mlops-fc run` main job."""

@@ -1,0 +1,1 @@
+"""Producers: how data gets into Kafka (Transfermarkt CSV, synthetic generator, requests)."""

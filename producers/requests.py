@@ -1,0 +1,131 @@
+"""Ask one question and wait for its answer: publish a PredictionRequest, read its result.
+
+The result consumer is assigned to every partition of predictions.results at the end
+offsets taken *before* the request is published, so the answer cannot be missed however
+fast the worker is, and older results are never read. It commits nothing (no group state).
+The REST facade calls the same function. The timeout counts from the broker's confirmation
+of the request: a slow broker is a delivery problem (DeliveryError), not a missing answer.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_fixed
+
+from producers.exceptions import DeliveryError, MissingTopicError
+from schemas.codec import decode, encode_for
+from schemas.exceptions import SchemaDecodeError
+from schemas.predictions import PredictionRequest, PredictionResult
+from schemas.topics import PREDICTIONS_REQUESTS, PREDICTIONS_RESULTS
+from stack.kafka_clients import make_consumer, make_producer
+from stack.settings import Settings
+
+METADATA_TIMEOUT_S = 10.0
+PUBLISH_TIMEOUT_S = 30.0
+
+
+def request_prediction(
+    settings: Settings,
+    request: PredictionRequest,
+    timeout_s: float = 30.0,
+    *,
+    producer: Producer | None = None,
+    publish_timeout_s: float = PUBLISH_TIMEOUT_S,
+) -> PredictionResult | None:
+    """Publish ``request`` and return its PredictionResult, or None ``timeout_s`` after the
+    broker confirmed the request.
+
+    Raises DeliveryError when the broker does not confirm the request within
+    ``publish_timeout_s`` (a broker problem, not a missing answer).
+    """
+    consumer = _results_consumer(settings)
+    try:
+        _publish(settings, request, producer or make_producer(settings), publish_timeout_s)
+        return _wait_for(consumer, request.request_id, time.monotonic() + timeout_s)
+    finally:
+        consumer.close()
+
+
+def _results_consumer(settings: Settings) -> Consumer:
+    topic = settings.topic(PREDICTIONS_RESULTS.name)
+    consumer = make_consumer(
+        settings,
+        group_id=f"{settings.topic_prefix}predict-{uuid.uuid4().hex}",
+        **{"enable.auto.offset.store": False, "fetch.wait.max.ms": 50},
+    )
+    metadata = consumer.list_topics(topic, timeout=METADATA_TIMEOUT_S)
+    if topic not in metadata.topics or metadata.topics[topic].error is not None:
+        consumer.close()
+        raise MissingTopicError(f"topic {topic} does not exist: run `mlops-fc stack topics`")
+    try:
+        ends = [_end_offset(consumer, topic, p) for p in sorted(metadata.topics[topic].partitions)]
+    except BaseException:
+        consumer.close()
+        raise
+    consumer.assign(ends)
+    return consumer
+
+
+# A topic created a moment ago answers these until its partition leaders are known.
+_NEW_TOPIC_ERRORS = frozenset(
+    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
+)
+
+
+def _retriable(exc: BaseException) -> bool:
+    if not isinstance(exc, KafkaException) or not exc.args:
+        return False
+    error = exc.args[0]
+    return bool(error.retriable()) or error.code() in _NEW_TOPIC_ERRORS
+
+
+@retry(
+    retry=retry_if_exception(_retriable),
+    stop=stop_after_delay(METADATA_TIMEOUT_S),
+    wait=wait_fixed(0.1),
+    reraise=True,
+)
+def _end_offset(consumer: Consumer, topic: str, partition: int) -> TopicPartition:
+    """The partition's end offset; retried while a new topic's leaders are being elected."""
+    _, high = consumer.get_watermark_offsets(
+        TopicPartition(topic, partition), timeout=METADATA_TIMEOUT_S, cached=False
+    )
+    return TopicPartition(topic, partition, high)
+
+
+def _publish(settings: Settings, request: PredictionRequest, producer: Producer, timeout_s: float) -> None:
+    errors: list[str] = []
+    key, value, headers = encode_for(request, PREDICTIONS_REQUESTS)
+    kafka_headers: list[tuple[str, str | bytes | None]] = list(headers)
+    producer.produce(
+        settings.topic(PREDICTIONS_REQUESTS.name),
+        key=key,
+        value=value,
+        headers=kafka_headers,
+        on_delivery=lambda error, _message: errors.append(str(error)) if error else None,
+    )
+    unflushed = producer.flush(timeout_s)
+    if errors or unflushed:
+        raise DeliveryError(
+            f"request {request.request_id} was not confirmed: {'; '.join(errors) or 'flush timed out'}",
+            failed=len(errors),
+            unflushed=unflushed,
+        )
+
+
+def _wait_for(consumer: Consumer, request_id: str, deadline: float) -> PredictionResult | None:
+    wanted = request_id.encode("utf-8")
+    while (left := deadline - time.monotonic()) > 0:
+        for message in consumer.consume(num_messages=500, timeout=min(left, 0.5)):
+            if message.error() is not None or message.key() != wanted:
+                continue
+            try:
+                result = decode(message.value(), message.headers(), expected=PredictionResult)
+            except SchemaDecodeError:
+                continue  # not ours to dead-letter: the worker owns this topic
+            if result.request_id == request_id:
+                return result
+    return None
