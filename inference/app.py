@@ -181,7 +181,7 @@ def build_app(
         except Exception as exc:  # noqa: BLE001 - a poison message must not stall the stream
             await send_dead_letter(event, f"feature vector failed: {exc!r}", type(exc).__name__)
             return None
-        return Pending(request, features, event.message.timestamp / 1000)
+        return Pending(request, features, event.message.timestamp)  # Faust gives seconds
 
     async def _send_result(result: PredictionResult) -> None:
         key, value, headers = encode(result, key=result.request_id)

@@ -28,6 +28,10 @@ class IngestProgress:
         self.name = name
         self._next: dict[tuple[str, int], int] = {}
         self._advanced = asyncio.Event()
+        # Partitions that stalled at a target: not waited for again until the target moves, so
+        # a partition this worker never receives (seen after rebalances) costs one stall, not
+        # one per batch. Its state then comes from the table's changelog restore.
+        self._given_up: dict[tuple[str, int], int] = {}
 
     def mark(self, topic: str, partition: int, offset: int) -> None:
         """Record that the message at ``offset`` has been applied to the state."""
@@ -47,7 +51,7 @@ class IngestProgress:
         return {
             key: target - self._next.get(key, 0)
             for key, target in targets.items()
-            if target is not None and self._next.get(key, 0) < target
+            if target is not None and self._next.get(key, 0) < target and self._given_up.get(key) != target
         }
 
     async def wait_for(self, targets: Callable[[], Targets], limit_s: float) -> bool:
@@ -68,6 +72,8 @@ class IngestProgress:
                 log.warning(
                     "%s still behind after %.1fs: %s; scoring anyway", self.name, now - started, behind
                 )
+                current = targets()
+                self._given_up.update({key: current[key] for key in behind if key in current})
                 return False
             self._advanced.clear()
             try:

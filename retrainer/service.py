@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from confluent_kafka import Message, Producer
+from redis.lock import Lock
 
 from modelstore.lifecycle import Registry
 from retrainer.handler import DriftHandler, Outcome
@@ -45,6 +47,7 @@ def run_retrainer(
     registry = Registry.connect(settings, producer, source=SOURCE)
     handler = DriftHandler(registry, redis)
     # One retrain at a time even with several retrainer processes (partitions may be split).
+    # The lock expires unless renewed, so a killed holder blocks the others for one TTL at most.
     lock = redis.lock(
         f"{settings.topic_prefix}mlops-fc:retrainer:lock", timeout=settings.retrain_lock_ttl_s, blocking=True
     )
@@ -56,7 +59,7 @@ def run_retrainer(
                 continue
             event = _decode(settings, producer, message)
             if event is not None and event.model_name == settings.model_name:
-                with lock:
+                with lock, _renewed(lock, settings.retrain_lock_ttl_s / 3):
                     outcome = handler.handle(event)
                 log.info("drift event %s -> %s: %s", event.event_id, outcome.status, outcome.reason)
                 if on_outcome is not None:
@@ -65,6 +68,24 @@ def run_retrainer(
     finally:
         consumer.close()
         producer.flush(30)
+
+
+@contextmanager
+def _renewed(lock: Lock, every_s: float) -> Iterator[None]:
+    """Keep ``lock`` alive while the block runs (training may outlast its TTL)."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(every_s):
+            lock.reacquire()
+
+    renewer = threading.Thread(target=renew, name="retrainer-lock", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
 
 
 def _decode(settings: Settings, producer: Producer, message: Message) -> DriftDetected | None:

@@ -140,9 +140,9 @@ class Settings(BaseSettings):
         description="Most recent paid transfers held out to compare champion and challenger.",
     )
     retrain_lock_ttl_s: float = Field(
-        default=1800.0,
+        default=60.0,
         gt=0,
-        description="Redis lock that keeps retrains one at a time, across retrainer processes.",
+        description="Lock for one retrain at a time; renewed while training, expires if the holder dies.",
     )
 
     # Security

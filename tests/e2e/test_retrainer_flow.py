@@ -23,7 +23,7 @@ from stack.redis_server import redis_client
 from stack.services import settings_env, start_service
 from stack.settings import Settings
 from tests.e2e.conftest import HISTORY, SERVED_UNTIL
-from tests.flow_helpers import collecting, publish, running_workers
+from tests.flow_helpers import collecting, history, publish, running_workers
 from tests.kafka_helpers import consume_until
 
 TIMEOUT = 240.0
@@ -32,6 +32,14 @@ TIMEOUT = 240.0
 def inflated(transfers: list[TransferCompleted], factor: float) -> list[TransferCompleted]:
     """The same transfers at `factor` times the fee: a market that moved."""
     return [t.model_copy(update={"fee_eur_m": round(t.fee_eur_m * factor, 3)}) for t in transfers]
+
+
+# After what the champion learned, 1,200 more transfers at four times the fees: the most recent
+# ones are held out, the challenger learns from the earlier shifted ones and must win.
+SHIFTED = inflated(
+    HISTORY[SERVED_UNTIL:] + history(900, seed=9, start=HISTORY[-1].transferred_at + timedelta(hours=6)),
+    4.0,
+)
 
 
 def manual_drift(settings: Settings) -> DriftDetected:
@@ -82,7 +90,7 @@ def probe(count: int, tag: str) -> list[PredictionRequest]:
 
 def test_drift_retrains_promotes_a_better_challenger_and_workers_swap(served: Settings) -> None:
     # The market moved: later fees are four times what the champion learned.
-    publish(served, TRANSFERS_COMPLETED, inflated(HISTORY[SERVED_UNTIL:], 4.0))
+    publish(served, TRANSFERS_COMPLETED, SHIFTED)
     retrainer = start_service(served, "retrainer", "retrainer")
     try:
         with collecting(served) as results, running_workers(served, "w1") as (worker,):
@@ -135,7 +143,8 @@ def test_a_worse_challenger_is_rejected_and_the_champion_keeps_serving(served: S
 
 
 def test_killed_retrainer_handles_the_drift_event_once_after_restart(served: Settings) -> None:
-    publish(served, TRANSFERS_COMPLETED, inflated(HISTORY[SERVED_UNTIL:], 4.0))
+    publish(served, TRANSFERS_COMPLETED, SHIFTED)
+    served = served.model_copy(update={"retrain_lock_ttl_s": 5.0})  # the killed one's lock expires soon
     drift = manual_drift(served)
     publish(served, MONITORING_DRIFT, [drift])
     seen = kill_when_logged(served, "training a challenger")
