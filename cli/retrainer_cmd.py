@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
@@ -57,20 +56,7 @@ def retrain() -> None:
     current = ModelCache(redis_client(settings), prefix=settings.topic_prefix).current_version(
         settings.model_name
     )
-    now = datetime.now(UTC)
-    event = DriftDetected(
-        source="cli",
-        model_name=settings.model_name,
-        model_version=current or "none",
-        kind="feature",
-        method="manual",
-        window_start=now,
-        window_end=now,
-        window_size=0,
-        threshold=0.0,
-        report_uri=None,
-        scores={},
-    )
+    event = DriftDetected.manual(settings.model_name, current, source="cli")
     producer = make_producer(settings)
     key, value, headers = encode_for(event, MONITORING_DRIFT)
     producer.produce(settings.topic(MONITORING_DRIFT.name), key=key, value=value, headers=headers)

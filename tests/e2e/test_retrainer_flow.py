@@ -43,18 +43,7 @@ SHIFTED = inflated(
 
 
 def manual_drift(settings: Settings) -> DriftDetected:
-    now = datetime.now(UTC)
-    return DriftDetected(
-        source="test",
-        model_name=settings.model_name,
-        model_version="1",
-        kind="feature",
-        method="manual",
-        window_start=now,
-        window_end=now,
-        window_size=0,
-        threshold=0.0,
-    )
+    return DriftDetected.manual(settings.model_name, "1", source="test")
 
 
 def lifecycle_until(
