@@ -35,6 +35,7 @@ class TransfersView:
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
     progress: IngestProgress = field(default_factory=lambda: IngestProgress("transfers view"))
     _consumer: AIOKafkaConsumer | None = None
+    _offsets: AIOKafkaConsumer | None = None
     _partitions: list[TopicPartition] = field(default_factory=list)
 
     def apply(self, event: TransferCompleted) -> None:
@@ -77,12 +78,19 @@ class TransfersView:
                     self.caught_up.set()
         finally:
             await consumer.stop()
+            if self._offsets is not None:
+                await self._offsets.stop()
 
     async def end_targets(self) -> Targets:
         """The topic's end offsets now: what a request taken now should see applied."""
-        if self._consumer is None:
+        if self._consumer is None or not self._partitions:
             return {}
-        ends = await self._consumer.end_offsets(self._partitions)
+        if self._offsets is None:
+            # Its own connection: on the fetching consumer's, the request would queue behind a
+            # long poll of the (mostly idle) topic and cost every batch up to half a second.
+            self._offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+            await self._offsets.start()
+        ends = await self._offsets.end_offsets(self._partitions)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     async def _reached(self, consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:

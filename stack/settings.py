@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Longest a batch waits for records and transfers published before it to reach the state.",
     )
+    worker_fetch_max_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        le=1500,
+        description="Longest long-poll of the worker's Faust consumer (Faust uses 1500).",
+    )
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
     )

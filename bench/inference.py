@@ -1,0 +1,441 @@
+"""Inference worker: throughput against a plain passthrough, latency at a fixed rate, hot swap.
+
+On the local stack (started if it is not running), in a fresh topic namespace: a synthetic
+history is published and a first model trained on it (version 1), then one `mlops-fc
+worker` subprocess serves four measurements in one run:
+
+a. throughput: N requests (encoded up front) produced as fast as the client takes them;
+   time from the first send to the last of the N results consumed;
+b. passthrough: the very same request bytes through a bare confluent-kafka
+   consume-and-produce loop (a child process of this script, as the worker is one; same
+   producer settings), timed the same way; then the ratio worker / passthrough;
+c. latency at a fixed offered rate (default 1,000/s for 10 s): result consumed time minus
+   request send time, by request id, p50/p90/p99/max; the worker's own share of it (request
+   broker timestamp to result built) next to it;
+d. hot swap: requests flow at a steady rate, a second model is trained on another history
+   and promoted (retrainer.initial.train_initial, in a child process); time from the
+   promotion (train_initial returned, i.e. ModelPromoted delivered) to the first result
+   that carries the new version, and the failed (status != ok) or missing results.
+
+    .venv/bin/python bench/inference.py [--requests 20000] [--rate 1000] [--seconds 10]
+                                        [--swap-rate 200] [--keep]
+
+Targets: worker >= 25% of the passthrough; p99 <= 50 ms at 1,000/s; swap within 1 s with
+zero failed requests. The machine has 2 cores shared with whatever else runs: the load
+average is printed next to each figure. Last line: one JSON object with all figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # noqa: E402
+    Encoded,
+    PacedSender,
+    ResultCollector,
+    clean_up,
+    fresh,
+    load,
+    load_1m,
+    make_requests,
+    percentile,
+    produce_all,
+    publish_history,
+)
+
+from producers.synthetic import generate  # noqa: E402
+from retrainer.initial import train_initial  # noqa: E402
+from schemas.records import TransferCompleted  # noqa: E402
+from schemas.topics import MODELS_LIFECYCLE  # noqa: E402
+from stack.kafka_clients import make_producer, producer_config  # noqa: E402
+from stack.services import Service, start_service  # noqa: E402
+from stack.settings import Settings  # noqa: E402
+
+HISTORY_SEASONS = range(2012, 2020)
+HISTORY_PER_SEASON = 500
+FIRST_SEED, SECOND_SEED = 11, 12
+WARM_UP = 500
+SWAP_MAX_S = 300  # requests encoded for the swap phase: this many seconds' worth
+RESULT_TIMEOUT_S = 300.0
+TARGET_RATIO, TARGET_P99_MS, TARGET_SWAP_S = 0.25, 50.0, 1.0
+
+
+def history_events(seed: int) -> list[Any]:
+    return list(generate(seed, HISTORY_SEASONS, HISTORY_PER_SEASON))
+
+
+# --- b. the passthrough: runs in a child process -----------------------------------------
+
+
+def passthrough(
+    config: dict[str, Any], source: str, target: str, partitions: int, count: int, ready: Any
+) -> None:
+    """Consume ``count`` messages from ``source`` and produce each, unchanged, to ``target``."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": config["bootstrap.servers"],
+            "group.id": f"bench-passthrough-{time.time_ns()}",
+            "isolation.level": "read_committed",
+        }
+    )
+    consumer.assign([TopicPartition(source, p, OFFSET_BEGINNING) for p in range(partitions)])
+    producer = Producer(config)
+    ready.set()
+    done = 0
+    while done < count:
+        first = consumer.poll(0.1)
+        if first is None:
+            continue
+        for message in [first, *consumer.consume(num_messages=999, timeout=0)]:
+            if message.error() is not None:
+                continue
+            while True:
+                try:
+                    producer.produce(target, message.value(), message.key(), headers=message.headers())
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+            done += 1
+        producer.poll(0)
+    producer.flush(60)
+    consumer.close()
+
+
+def run_passthrough(settings: Settings, messages: list[Encoded]) -> dict[str, float]:
+    prefix, partitions = settings.topic_prefix, settings.topic_partitions
+    source, target = f"{prefix}bench.passthrough.in", f"{prefix}bench.passthrough.out"
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    for future in admin.create_topics(
+        [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in (source, target)]
+    ).values():
+        future.result()
+    copies = [(source, key, value, headers, rid) for _, key, value, headers, rid in messages]
+    collector = ResultCollector(settings, topic=target)
+    context = mp.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(
+        target=passthrough,
+        args=(producer_config(settings), source, target, partitions, len(copies), ready),
+        daemon=True,
+    )
+    child.start()
+    try:
+        if not ready.wait(60):
+            raise RuntimeError("the passthrough process did not start")
+        producer = make_producer(settings)
+        started = time.time()
+        produce_all(producer, copies)
+        producer.flush(60)
+        produced_s = time.time() - started
+        missing = collector.wait_for_ids([rid for *_, rid in copies], RESULT_TIMEOUT_S)
+        if missing:
+            raise RuntimeError(f"passthrough: {len(missing)} messages never came out")
+        last = max(collector.results[rid].received for *_, rid in copies)
+        child.join(60)
+    finally:
+        collector.close()
+        if child.is_alive():
+            child.terminate()
+    elapsed = last - started
+    return {"s": elapsed, "rate": len(copies) / elapsed, "produce_s": produced_s}
+
+
+# --- d. the second model: trained and promoted in a child process ------------------------
+
+
+def train_second(prefix: str, seed: int, out: Any) -> None:
+    settings = Settings().model_copy(update={"topic_prefix": prefix})
+    transfers = [e for e in history_events(seed) if isinstance(e, TransferCompleted)]
+    started = time.time()
+    model = train_initial(settings, transfers=transfers)
+    out.put((model.version, started, time.time()))
+
+
+def promoted_at(settings: Settings, version: str) -> float | None:
+    """The broker-side timestamp (CreateTime) of the ModelPromoted for ``version``."""
+    topic = settings.topic(MODELS_LIFECYCLE.name)
+    consumer = Consumer(
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"bench-lc-{time.time_ns()}"}
+    )
+    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    found = None
+    deadline = time.monotonic() + 15
+    while found is None and time.monotonic() < deadline:
+        for message in consumer.consume(num_messages=100, timeout=0.5):
+            if message.error() is not None:
+                continue
+            body = json.loads(message.value() or b"{}")
+            if body.get("event_type") == "ModelPromoted" and body.get("version") == version:
+                found = message.timestamp()[1] / 1000
+    consumer.close()
+    return found
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def wait_results(collector: ResultCollector, ids: list[str], what: str, worker: Service) -> None:
+    missing = collector.wait_for_ids(ids, RESULT_TIMEOUT_S)
+    if missing:
+        raise RuntimeError(f"{what}: {len(missing)} of {len(ids)} requests unanswered\n{worker.log_tail()}")
+
+
+def measure_throughput(
+    settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded]
+) -> dict[str, float]:
+    producer = make_producer(settings)
+    started = time.time()
+    produce_all(producer, messages)
+    producer.flush(60)
+    produced_s = time.time() - started
+    ids = [rid for *_, rid in messages]
+    wait_results(collector, ids, "throughput", worker)
+    last = max(collector.results[rid].received for rid in ids)
+    failed = sum(collector.results[rid].status != "ok" for rid in ids)
+    return {
+        "s": last - started,
+        "rate": len(ids) / (last - started),
+        "produce_s": produced_s,
+        "failed": failed,
+    }
+
+
+def measure_latency(
+    settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded], rate: float
+) -> dict[str, float]:
+    sender = PacedSender(settings, messages, rate).start()
+    sender.join()
+    ids = [rid for *_, rid in messages]
+    wait_results(collector, ids, "latency", worker)
+    latencies = [(collector.results[rid].received - sender.sent_at[rid]) * 1000 for rid in ids]
+    worker_ms = [t for rid in ids if (t := collector.results[rid].worker_total_ms) is not None]
+    return {
+        "offered_rate": rate,
+        "achieved_rate": sender.achieved_rate,
+        "requests": len(ids),
+        "p50_ms": percentile(latencies, 50),
+        "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies),
+        "worker_p50_ms": percentile(worker_ms, 50) if worker_ms else -1.0,
+        "worker_p99_ms": percentile(worker_ms, 99) if worker_ms else -1.0,
+        "failed": sum(collector.results[rid].status != "ok" for rid in ids),
+    }
+
+
+def measure_swap(
+    settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded], rate: float
+) -> dict[str, Any]:
+    sender = PacedSender(settings, messages, rate).start()
+    trainer: Any = None
+    try:
+        # Let the flow settle: a couple of seconds of results from the serving model.
+        warm = [rid for *_, rid in messages[: int(rate * 2)]]
+        wait_results(collector, warm, "swap warm-up", worker)
+        old = {collector.results[rid].version for rid in warm}
+        context = mp.get_context("spawn")
+        out = context.Queue()
+        trainer = context.Process(target=train_second, args=(settings.topic_prefix, SECOND_SEED, out))
+        trainer.start()
+        version, train_started, returned = out.get(timeout=600)
+        trainer.join(60)
+        if not collector.wait_until(lambda: version in collector.first_by_version, 120):
+            raise RuntimeError(f"no result from version {version} within 120 s\n{worker.log_tail()}")
+        time.sleep(2.0)  # keep the flow going a little after the swap
+    finally:
+        sender.stop.set()
+        sender.join(60)
+        if trainer is not None and trainer.is_alive():
+            trainer.terminate()
+    ids = [rid for *_, rid in messages[: sender.sent]]
+    missing = collector.wait_for_ids(ids, 60)
+    answered = [collector.results[rid] for rid in ids if rid in collector.results]
+    first_new = min(seen.received for seen in answered if seen.version == version)
+    # Requests whose answer came after the swap but from the old model (batches in flight).
+    old_after = sum(seen.version != version and seen.received > first_new for seen in answered)
+    broker_ts = promoted_at(settings, version)
+    return {
+        "rate": rate,
+        "achieved_rate": sender.achieved_rate,
+        "requests": len(ids),
+        "old_versions": sorted(v for v in old if v),
+        "new_version": version,
+        "train_s": returned - train_started,
+        "s": first_new - returned,
+        "from_event_s": (first_new - broker_ts) if broker_ts else None,
+        "failed": sum(seen.status != "ok" for seen in answered),
+        "missing": len(missing),
+        "old_results_after_first_new": old_after,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def rounded(prefix: str, values: dict[str, Any], digits: int = 3) -> dict[str, Any]:
+    return {
+        f"{prefix}{k}": round(v, digits) if isinstance(v, float) else v
+        for k, v in values.items()
+        if v is not None
+    }
+
+
+def start_worker(settings: Settings, name: str, collector: ResultCollector, transfers: list[Any]) -> Service:
+    """Start `mlops-fc worker` and wait until it answers a first few hundred requests."""
+    worker = start_service(settings, name, "worker", "--name", name)
+    warm = make_requests(settings, transfers, WARM_UP, "warm")
+    producer = make_producer(settings)
+    produce_all(producer, warm)
+    producer.flush(60)
+    wait_results(collector, [rid for *_, rid in warm], "warm-up", worker)
+    return worker
+
+
+def throughput_phase(
+    settings: Settings, collector: ResultCollector, worker: Service, requests: list[Encoded]
+) -> dict[str, Any]:
+    before = load_1m()
+    through = measure_throughput(settings, collector, worker, requests)
+    print(
+        f"a. worker:      {len(requests)} requests in {through['s']:.2f}s: {through['rate']:,.0f} req/s "
+        f"(produced in {through['produce_s']:.2f}s, {through['failed']} not ok)  "
+        f"[load {before} -> {load()}]",
+        flush=True,
+    )
+    middle = load_1m()
+    plain = run_passthrough(settings, requests)
+    ratio = through["rate"] / plain["rate"]
+    print(
+        f"b. passthrough: {len(requests)} messages in {plain['s']:.2f}s: {plain['rate']:,.0f} msg/s  "
+        f"[load {middle} -> {load()}]",
+        flush=True,
+    )
+    print(
+        f"   ratio worker / passthrough = {ratio:.1%} "
+        f"(target >= {TARGET_RATIO:.0%}: {verdict(ratio >= TARGET_RATIO)})"
+    )
+    return {
+        "worker_requests": len(requests),
+        "worker_s": round(through["s"], 3),
+        "worker_req_per_s": round(through["rate"], 1),
+        "worker_failed": through["failed"],
+        "worker_load_1m": before,
+        "passthrough_s": round(plain["s"], 3),
+        "passthrough_msg_per_s": round(plain["rate"], 1),
+        "passthrough_load_1m": middle,
+        "ratio": round(ratio, 4),
+        "ratio_target_met": ratio >= TARGET_RATIO,
+    }
+
+
+def latency_phase(
+    settings: Settings, collector: ResultCollector, worker: Service, requests: list[Encoded], rate: float
+) -> dict[str, Any]:
+    before = load_1m()
+    lat = measure_latency(settings, collector, worker, requests, rate)
+    print(
+        f"c. latency at {lat['offered_rate']:,.0f}/s offered ({lat['achieved_rate']:,.0f}/s sent, "
+        f"{lat['requests']} requests): p50 {lat['p50_ms']:.1f} ms, p90 {lat['p90_ms']:.1f} ms, "
+        f"p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms  [load {before} -> {load()}]",
+        flush=True,
+    )
+    print(
+        f"   of which in the worker (request broker timestamp -> result built): "
+        f"p50 {lat['worker_p50_ms']:.1f} ms, p99 {lat['worker_p99_ms']:.1f} ms; {lat['failed']} not ok"
+    )
+    met = lat["p99_ms"] <= TARGET_P99_MS
+    print(f"   p99 target <= {TARGET_P99_MS:.0f} ms: {verdict(met)}")
+    return {**rounded("latency_", lat, 2), "latency_load_1m": before, "latency_target_met": met}
+
+
+def swap_phase(
+    settings: Settings, collector: ResultCollector, worker: Service, requests: list[Encoded], rate: float
+) -> dict[str, Any]:
+    before = load_1m()
+    swap = measure_swap(settings, collector, worker, requests, rate)
+    from_event = swap["from_event_s"]
+    print(
+        f"d. swap at {swap['rate']:,.0f}/s ({swap['achieved_rate']:,.0f}/s sent): version "
+        f"{'/'.join(swap['old_versions'])} -> {swap['new_version']} "
+        f"(trained and promoted in {swap['train_s']:.1f}s)",
+        flush=True,
+    )
+    print(
+        f"   first result from the new version {swap['s'] * 1000:,.0f} ms after train_initial returned"
+        + (f" ({from_event * 1000:,.0f} ms after the ModelPromoted timestamp)" if from_event else "")
+        + f"  [load {before} -> {load()}]"
+    )
+    print(
+        f"   {swap['requests']} requests during the swap: {swap['failed']} failed, "
+        f"{swap['missing']} missing, {swap['old_results_after_first_new']} answered by the old "
+        "model after the first new one"
+    )
+    met = swap["s"] <= TARGET_SWAP_S and swap["failed"] == 0 and swap["missing"] == 0
+    print(f"   target: within {TARGET_SWAP_S:.0f} s, zero failed: {verdict(met)}")
+    return {**rounded("swap_", swap), "swap_load_1m": before, "swap_target_met": met}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=20_000, help="N for throughput (default 20000)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="latency: offered rate (default 1000/s)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="latency run length (default 10 s)")
+    parser.add_argument("--swap-rate", type=float, default=200.0, help="request rate during the swap (200/s)")
+    parser.add_argument("--keep", action="store_true", help="keep the bench topics and Redis keys")
+    args = parser.parse_args()
+
+    print(f"load average at start: {load()}", flush=True)
+    settings = fresh("inference")
+    worker_name = settings.topic_prefix.rstrip(".")
+    events = history_events(FIRST_SEED)
+    transfers = [e for e in events if isinstance(e, TransferCompleted)]
+    figures: dict[str, Any] = {"prefix": settings.topic_prefix, "history_transfers": len(transfers)}
+    collector: ResultCollector | None = None
+    worker: Service | None = None
+    try:
+        publish_history(settings, events)
+        first = train_initial(settings, transfers=transfers)
+        print(f"history: {len(transfers)} transfers; model version {first.version} serving", flush=True)
+        collector = ResultCollector(settings)
+        started = time.time()
+        worker = start_worker(settings, worker_name, collector, transfers)
+        figures["worker_ready_s"] = round(time.time() - started, 2)
+        print(f"worker ready (first {WARM_UP} answered) after {figures['worker_ready_s']:.1f}s", flush=True)
+
+        requests = make_requests(settings, transfers, args.requests, "thr")
+        figures.update(throughput_phase(settings, collector, worker, requests))
+        requests = make_requests(settings, transfers, int(args.rate * args.seconds), "lat")
+        figures.update(latency_phase(settings, collector, worker, requests, args.rate))
+        requests = make_requests(settings, transfers, int(args.swap_rate * SWAP_MAX_S), "swap")
+        figures.update(swap_phase(settings, collector, worker, requests, args.swap_rate))
+        figures["duplicates"] = collector.duplicates
+        print(f"duplicate results over the run: {collector.duplicates}")
+    finally:
+        if collector is not None:
+            collector.close()
+        if worker is not None:
+            worker.stop()
+            figures["worker_log"] = str(worker.log_path)
+        if not args.keep:
+            clean_up(settings, [worker_name])
+    figures["load_end"] = load()
+    print(f"load average at the end: {figures['load_end']}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
