@@ -89,6 +89,9 @@ def _print(report) -> None:  # noqa: ANN001 - pipeline.demo.DemoReport, imported
         f"rejections: {len(report.rejections)}"
     )
     for p in report.promotions:
+        if p["drift_event_id"] is None:
+            console.print(f"  version {p['version']}: {p['reason']}")
+            continue
         latency = p["drift_to_first_result_s"]
         shown = "n/a" if latency is None else f"{latency:.1f}s"
         console.print(f"  version {p['version']} during {p['during']}: drift -> first result {shown}")

@@ -64,8 +64,21 @@ def _merge_records(
     return merged
 
 
+@dataclass(frozen=True)
+class SyntheticPlan:
+    """The synthetic world used when there is no data: seasons, size, and when it drifts."""
+
+    seed: int = 42
+    first_season: int = 2003
+    per_season: int = 1500
+    drift: DriftSpec = DriftSpec(from_season=2015)  # fees inflate and ages shift from here on
+
+
 def load_scenario(
-    data_dir: Path | None, base_until: int = 2012, last_season: int = 2022, synthetic_seed: int = 42
+    data_dir: Path | None,
+    base_until: int = 2012,
+    last_season: int = 2022,
+    synthetic: SyntheticPlan | None = None,
 ) -> Scenario:
     """Transfermarkt files from ``data_dir`` when it holds any, else the synthetic world."""
     if data_dir is not None and data_dir.is_dir() and csv_files([data_dir]):
@@ -73,9 +86,9 @@ def load_scenario(
         events: list[Ingested] = [e for pair in read.pairs() for e in pair]
         source = "transfermarkt"
     else:
-        # The synthetic market inflates and ages from 2015 on: drift to detect and adapt to.
-        drift = DriftSpec(from_season=2015)
-        events = list(generate(synthetic_seed, range(2003, last_season + 1), 1500, drift))
+        plan = synthetic or SyntheticPlan()
+        seasons = range(plan.first_season, last_season + 1)
+        events = list(generate(plan.seed, seasons, plan.per_season, plan.drift))
         source = "synthetic"
     history = [e for e in events if _season(e) <= base_until]
     stream = [e for e in events if _season(e) > base_until]
