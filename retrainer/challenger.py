@@ -40,10 +40,34 @@ class Comparison:
         )
 
 
-def split_holdout(frame: pd.DataFrame, holdout_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, holdout): the holdout is the most recent rows, at most a third of the frame."""
+MIN_HOLDOUT_ROWS = 50
+
+
+class NotEnoughNewData(ValueError):
+    """Too few labelled transfers since the champion's training window to judge a challenger."""
+
+
+def split_holdout(
+    frame: pd.DataFrame, holdout_rows: int, unseen_after: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, holdout): the most recent rows, none of which the champion has trained on.
+
+    Only rows after ``unseen_after`` (the champion's training cut-off) can judge fairly: the
+    champion has seen the others. Of those new rows the later half at most is held out, so
+    the challenger also learns from part of what is new, and never more than
+    ``holdout_rows``. Without a champion, the most recent third at most.
+    """
     frame = frame.sort_values("transferred_at", kind="stable").reset_index(drop=True)
-    size = min(holdout_rows, len(frame) // 3)
+    if unseen_after is None:
+        size = min(holdout_rows, len(frame) // 3)
+    else:
+        unseen = int((pd.to_datetime(frame["transferred_at"], utc=True) > unseen_after).sum())
+        size = min(holdout_rows, unseen // 2)
+        if size < MIN_HOLDOUT_ROWS:
+            raise NotEnoughNewData(
+                f"only {unseen} paid transfers since the champion's training window "
+                f"(need {2 * MIN_HOLDOUT_ROWS} to hold out {MIN_HOLDOUT_ROWS})"
+            )
     return frame.iloc[: len(frame) - size], frame.iloc[len(frame) - size :]
 
 
@@ -57,7 +81,8 @@ def compare(
     tags: dict[str, str] | None = None,
 ) -> Comparison:
     """Train a challenger without the holdout, score both models on it, refit the challenger."""
-    train, holdout = split_holdout(frame, holdout_rows)
+    cutoff = pd.Timestamp(champion.metadata.train_to) if champion is not None else None
+    train, holdout = split_holdout(frame, holdout_rows, cutoff)
     rows, weights = window.select(train)
     held_out = train_model(rows, model_name, sample_weight=weights, tags=tags)
     challenger_metrics = _score(held_out, holdout)

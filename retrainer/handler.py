@@ -26,7 +26,7 @@ from modelstore.mlflow_registry import (
     version_tags,
 )
 from modelstore.signing import load_artifact
-from retrainer.challenger import compare
+from retrainer.challenger import NotEnoughNewData, compare
 from retrainer.history import read_transfers
 from retrainer.window import TrainingWindow
 from schemas.monitoring import DriftDetected
@@ -81,15 +81,18 @@ class DriftHandler:
             self.window,
             champion.version if champion else None,
         )
-        comparison = compare(
-            frame,
-            champion,
-            self.registry.name,
-            self.window,
-            self.settings.retrain_holdout_rows,
-            self.settings.retrain_margin,
-            tags={"trigger": event.kind, "trigger_event_id": str(event.event_id)},
-        )
+        try:
+            comparison = compare(
+                frame,
+                champion,
+                self.registry.name,
+                self.window,
+                self.settings.retrain_holdout_rows,
+                self.settings.retrain_margin,
+                tags={"trigger": event.kind, "trigger_event_id": str(event.event_id)},
+            )
+        except NotEnoughNewData as exc:
+            return Outcome("skipped", str(exc))
         decision = "promote" if comparison.better else "reject"
         params = {
             PARAM_TRIGGER: str(event.event_id),
