@@ -31,6 +31,7 @@ COPY inference/ /tmp/src/inference/
 COPY retrainer/ /tmp/src/retrainer/
 COPY consumers/ /tmp/src/consumers/
 COPY cli/ /tmp/src/cli/
+COPY pipeline/ /tmp/src/pipeline/
 RUN pip install --no-cache-dir --no-deps /tmp/src && rm -rf /tmp/src
 
 USER app

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from cli import schemas_cmd, stack_cmd, train_cmd, worker_cmd
+from cli import (
+    api_cmd,
+    demo_cmd,
+    ingest_cmd,
+    model_cmd,
+    monitor_cmd,
+    predict_cmd,
+    retrainer_cmd,
+    schemas_cmd,
+    stack_cmd,
+    subscribe_cmd,
+    train_cmd,
+    worker_cmd,
+)
 
 app = typer.Typer(
     name="mlops-fc",
@@ -19,6 +32,17 @@ app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
 app.command("worker")(worker_cmd.worker)
 app.command("train")(train_cmd.train)
+app.add_typer(ingest_cmd.app, name="ingest")
+app.command("predict")(predict_cmd.predict)
+app.command("monitor")(monitor_cmd.monitor)
+app.command("retrainer")(retrainer_cmd.retrainer)
+app.command("retrain")(retrainer_cmd.retrain)
+app.add_typer(model_cmd.app, name="model")
+app.command("api")(api_cmd.api)
+app.command("sink")(api_cmd.sink)
+app.command("subscribe")(subscribe_cmd.subscribe)
+app.command("demo")(demo_cmd.demo)
+app.command("run")(demo_cmd.run)
 
 
 def main() -> None:

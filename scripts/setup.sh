@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs, idempotent: a second run only checks and returns.
-#   - Debian packages: redis-server (and kcat for the plain-client checks), via apt when missing
+#   - Debian packages: redis-server, kcat (plain-client checks) and chromium (the flows page
+#     test drives it headless), via apt when missing
 #   - .venv with the locked Python packages (requirements.lock) and this project, editable
 #   - the Kafka broker's jars from Maven Central (stack/kafka/pom.xml)
 set -euo pipefail
@@ -11,6 +12,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 apt_missing=()
 command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
 command -v kcat >/dev/null 2>&1 || apt_missing+=(kcat)
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_missing+=(maven)
 if [ ${#apt_missing[@]} -gt 0 ]; then

@@ -17,7 +17,10 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 
-EXPECTED_SERVICES = {"kafka", "kafka-ui", "redis", "mlflow", "topics", "worker", "retrainer", "api", "ingest"}
+EXPECTED_SERVICES = {
+    "kafka", "kafka-ui", "redis", "mlflow", "topics", "worker", "retrainer", "api", "ingest",
+    "prometheus", "grafana",
+}  # fmt: skip
 SETTING_VARIABLES = {f"MLOPS_FC_{name.upper()}" for name in Settings.model_fields}
 APP_SERVICES = ("topics", "worker", "retrainer", "api", "ingest")
 LOCK_INSTALL = re.compile(r"pip install .*-r \S*requirements\.lock")
@@ -31,6 +34,7 @@ PROJECT_PACKAGES = (
     "retrainer",
     "consumers",
     "cli",
+    "pipeline",
 )
 
 
@@ -313,3 +317,88 @@ def test_dockerfile_runs_as_non_root_with_help_as_default(dockerfile: list[tuple
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
     ignored = {line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()}
     assert {".env", ".venv/", ".mlops-fc/", ".git/"} <= ignored
+
+
+# ---- Metrics: Prometheus scraping the facade, Grafana provisioned with the dashboard ------------
+
+
+def _config_file(compose: dict[str, Any], service: dict[str, Any], target: str) -> Path:
+    """The file of deploy/ that compose mounts at ``target`` in ``service`` (top-level configs)."""
+    sources = {entry["target"]: entry["source"] for entry in service.get("configs", [])}
+    assert target in sources, f"nothing mounted at {target}"
+    path = (ROOT / compose["configs"][sources[target]]["file"]).resolve()
+    assert path.is_file() and path.is_relative_to(ROOT / "deploy"), path
+    return path
+
+
+def _metric_names() -> set[str]:
+    """What the facade's /metrics exposes, as Prometheus sees it (counters get _total, ...)."""
+    from prometheus_client import generate_latest
+
+    from consumers.api.metrics import ApiMetrics
+
+    text = generate_latest(ApiMetrics().registry).decode()
+    names = set(re.findall(r"^# TYPE (\S+) (\w+)", text, re.MULTILINE))
+    out = set()
+    for name, kind in names:
+        out |= {name, f"{name}_total"} if kind == "counter" else {name}
+        if kind == "histogram":
+            out |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return out
+
+
+def test_every_config_file_exists(compose: dict[str, Any]) -> None:
+    for name, config in compose.get("configs", {}).items():
+        assert (ROOT / config["file"]).is_file(), name
+
+
+def test_prometheus_scrapes_the_api_metrics_endpoint(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    prometheus = services["prometheus"]
+    config = yaml.safe_load(_config_file(compose, prometheus, "/etc/prometheus/prometheus.yml").read_text())
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    api_port = _environment(services["api"])["MLOPS_FC_API_PORT"]
+    targets = {
+        (job.get("metrics_path", "/metrics"), target)
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    assert ("/metrics", f"api:{api_port}") in targets
+    assert prometheus["depends_on"]["api"]["condition"] == "service_healthy"
+    assert 9090 in _published_host_ports(prometheus)
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    grafana = services["grafana"]
+    datasource_file = "/etc/grafana/provisioning/datasources/prometheus.yml"
+    datasources = yaml.safe_load(_config_file(compose, grafana, datasource_file).read_text())["datasources"]
+    (source,) = datasources
+    assert source["type"] == "prometheus" and source["url"] == "http://prometheus:9090"
+    provider_file = "/etc/grafana/provisioning/dashboards/mlops-fc.yml"
+    (provider,) = yaml.safe_load(_config_file(compose, grafana, provider_file).read_text())["providers"]
+    dashboard_path = provider["options"]["path"]
+    mounted = [entry["target"] for entry in grafana["configs"] if entry["target"].startswith(dashboard_path)]
+    assert mounted, "no dashboard mounted where the provider looks"
+    assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    assert 3000 in _published_host_ports(grafana)
+
+
+def test_dashboard_shows_throughput_latency_lag_model_and_drift_from_real_metrics(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    import json
+
+    path = _config_file(compose, services["grafana"], "/etc/grafana/dashboards/mlops-fc.json")
+    dashboard = json.loads(path.read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\b(mlops_fc_[a-z_]+)", expr)}
+    unknown = used - _metric_names()
+    assert not unknown, f"the dashboard queries metrics the facade does not export: {sorted(unknown)}"
+    titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for topic in ("throughput", "latency", "lag", "model version", "drift"):
+        assert topic in titles, topic
+    assert all(p["datasource"]["uid"] == "prometheus" for p in dashboard["panels"])

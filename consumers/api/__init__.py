@@ -1,0 +1,1 @@
+"""The REST facade (FastAPI): request-reply predictions over Kafka, lookups, flows page."""

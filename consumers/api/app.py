@@ -1,0 +1,88 @@
+"""The FastAPI app: routes, middleware, error shapes, the /ui page and the start-up wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+
+from consumers.api.metrics import ApiMetrics
+from consumers.api.middleware import BodyLimit, RequestMetrics
+from consumers.api.ports import Services
+from consumers.api.routes import health, models, observe, players, predictions
+from stack.settings import Settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+DESCRIPTION = """Request-reply predictions over Kafka, lookups of results, players and models,
+drift events and the flows of the pipeline. Write endpoints need the `X-API-Key` header.
+The flows page is at [/ui](/ui)."""
+
+
+def _field(loc: tuple[object, ...] | list[object]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    fields = [_field(error.get("loc", ())) for error in errors]
+    message = "; ".join(
+        f"{field}: {error.get('msg', '')}" for field, error in zip(fields, errors, strict=True)
+    )
+    body = {"detail": jsonable_encoder(errors), "fields": fields, "message": message}
+    return JSONResponse(body, status_code=422)
+
+
+Build = Callable[[Settings, ApiMetrics], AbstractAsyncContextManager[Services]]
+
+
+def create_app(settings: Settings, build: Build | None = None) -> FastAPI:
+    """The app; ``build`` wires the services at start-up (real adapters unless a test passes fakes)."""
+    metrics = ApiMetrics()
+    if build is None:
+        from consumers.api.bootstrap import running_services
+
+        build = running_services
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with build(settings, metrics) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="mlops-fc stream",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(RequestValidationError, _validation_problem)
+    for router in (predictions.router, players.router, models.router, observe.router, health.router):
+        app.include_router(router)
+
+    @app.get("/ui", include_in_schema=False)
+    async def ui() -> FileResponse:
+        return FileResponse(STATIC / "flows.html", media_type="text/html")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/ui")
+
+    # Outermost last: metrics see every response, the size limit runs before any body is read.
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.api_cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+            expose_headers=["Location"],
+        )
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app

@@ -1,0 +1,103 @@
+"""Prometheus metrics of the facade, on a registry of its own (one per app, none global).
+
+Counters and histograms are updated as requests and results pass; the model version,
+drift events and consumer lag are read from the facade's state at scrape time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from schemas.predictions import PredictionResult
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class StateGauges:
+    """Callables that read the facade's state when Prometheus scrapes."""
+
+    model_version: Callable[[], str | None] = lambda: None
+    drift_counts: Callable[[], dict[str, int]] = dict
+    lag: Callable[[], list[tuple[str, str, int]]] = list
+    in_flight: Callable[[], int] = lambda: 0
+
+
+class _StateCollector(Collector):
+    def __init__(self, state: StateGauges) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        version = self.state.model_version()
+        model = GaugeMetricFamily(
+            "mlops_fc_model_version", "Serving model version (from models.lifecycle); 0 before the first."
+        )
+        model.add_metric([], float(version) if version and version.isdigit() else 0.0)
+        yield model
+        drift = GaugeMetricFamily(
+            "mlops_fc_drift_events", "Drift events on monitoring.drift, by kind.", labels=["kind"]
+        )
+        counts = self.state.drift_counts()
+        for kind in ("feature", "performance"):
+            drift.add_metric([kind], float(counts.get(kind, 0)))
+        yield drift
+        lag = GaugeMetricFamily(
+            "mlops_fc_consumer_lag", "Messages a consumer group has yet to read.", labels=["group", "topic"]
+        )
+        for group, topic, value in self.state.lag():
+            lag.add_metric([group, topic], float(value))
+        yield lag
+        waiting = GaugeMetricFamily("mlops_fc_api_predictions_in_flight", "Requests awaiting their result.")
+        waiting.add_metric([], float(self.state.in_flight()))
+        yield waiting
+
+
+@dataclass
+class ApiMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "mlops_fc_api_requests",
+            "HTTP requests handled, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "mlops_fc_api_request_seconds",
+            "HTTP request latency, by route template.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.results = Counter(
+            "mlops_fc_prediction_results",
+            "Results read from predictions.results, by scoring worker and status.",
+            ["worker", "status"],
+            registry=self.registry,
+        )
+        self.worker_latency = Histogram(
+            "mlops_fc_prediction_worker_seconds",
+            "Request-to-result time as the worker measured it (timings.total).",
+            ["worker"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.timeouts = Counter(
+            "mlops_fc_api_prediction_timeouts",
+            "Predictions answered 202 because the result was not there in time.",
+            registry=self.registry,
+        )
+        self.state = StateGauges()
+        self.registry.register(_StateCollector(self.state))
+
+    def observe_result(self, result: PredictionResult) -> None:
+        self.results.labels(result.source, result.status).inc()
+        total = result.timings.get("total")
+        if total is not None:
+            self.worker_latency.labels(result.source).observe(total / 1000)

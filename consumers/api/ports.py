@@ -1,0 +1,84 @@
+"""What the routes depend on: small protocols, real adapters in bootstrap.py, fakes in unit tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from consumers.api.metrics import ApiMetrics
+from consumers.messages import Shown
+from consumers.replica import Replica
+from consumers.result_store import ResultStore
+from schemas.predictions import PredictionRequest, PredictionResult
+from stack.settings import Settings
+
+
+class Predictor(Protocol):
+    """Request-reply over Kafka (consumers.correlator.Correlator)."""
+
+    @property
+    def in_flight(self) -> int:
+        """Requests awaiting their result."""
+        ...
+
+    async def ask_many(
+        self, requests: list[PredictionRequest], timeout_s: float, check_store: bool = True
+    ) -> list[PredictionResult | None]: ...
+
+    def pending(self, request_id: str) -> bool:
+        """Whether this process published the request and its result has not come yet."""
+        ...
+
+
+class Models(Protocol):
+    """The registry (consumers.models_view.MlflowModels); blocking calls, run in a thread."""
+
+    def versions(self) -> list[dict[str, Any]]: ...
+
+    def current(self) -> dict[str, Any] | None: ...
+
+    def serving_version(self) -> str | None: ...
+
+    def promote(self, version: str, reason: str) -> dict[str, Any]: ...
+
+    def rollback(self, version: str, reason: str) -> dict[str, Any]: ...
+
+
+class FlowsView(Protocol):
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def lag_by_group(self) -> list[tuple[str, str, int]]: ...
+
+
+class Peek(Protocol):
+    """The latest messages of a catalogue topic (consumers.messages.latest); blocking."""
+
+    def __call__(self, settings: Settings, name: str, limit: int = 20) -> list[Shown]: ...
+
+
+class Readiness(Protocol):
+    def kafka(self) -> bool: ...
+
+    def readers(self) -> dict[str, bool]:
+        """Each background reader: alive (and caught up, for the replica)."""
+        ...
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once at start-up (or as fakes by a unit test)."""
+
+    settings: Settings
+    predictor: Predictor
+    store: ResultStore
+    replica: Replica
+    models: Models
+    flows: FlowsView
+    peek: Peek
+    readiness: Readiness
+    metrics: ApiMetrics
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.settings.state_dir / "reports"

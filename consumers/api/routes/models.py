@@ -1,0 +1,78 @@
+"""The registry: versions with metrics, the champion, promotion and rollback (API key)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
+
+from consumers.api.deps import ServicesDep, require_api_key
+from consumers.api.ports import Services
+from consumers.api.schemas import ModelAction, Problem
+from modelstore.exceptions import ArtifactNotFoundError, ModelStoreError
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+Version = Path(pattern=r"^[1-9][0-9]{0,8}$", description="A registered version, e.g. 3.")
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    404: {"model": Problem},
+    409: {"model": Problem},
+}
+
+
+@router.get("", summary="Registered versions with metrics; which one is champion")
+async def list_models(found: ServicesDep) -> dict[str, Any]:
+    versions = await asyncio.to_thread(found.models.versions)
+    champion = next((v["version"] for v in versions if v.get("champion")), None)
+    return {"champion": champion, "versions": versions}
+
+
+@router.get("/current", summary="The champion, and what Redis serves", responses={404: {"model": Problem}})
+async def current_model(found: ServicesDep) -> dict[str, Any]:
+    current = await asyncio.to_thread(found.models.current)
+    if current is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail="no model promoted yet: `mlops-fc train --initial`"
+        )
+    return current
+
+
+async def _change(action: str, found: Services, version: str, reason: str) -> dict[str, Any]:
+    change = found.models.promote if action == "promote" else found.models.rollback
+    try:
+        return await asyncio.to_thread(change, version, reason)
+    except ArtifactNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except (ModelStoreError, ValueError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+@router.post(
+    "/{version}/promote",
+    summary="Serve this version now",
+    dependencies=[Depends(require_api_key)],
+    responses=WRITE_ERRORS,
+)
+async def promote(
+    found: ServicesDep,
+    version: Annotated[str, Version],
+    body: Annotated[ModelAction | None, Body()] = None,
+) -> dict[str, Any]:
+    """Signed blob to Redis, `champion` alias, ModelPromoted on models.lifecycle: workers swap."""
+    return await _change("promote", found, version, (body or ModelAction()).reason)
+
+
+@router.post(
+    "/{version}/rollback",
+    summary="Go back to this earlier version",
+    dependencies=[Depends(require_api_key)],
+    responses=WRITE_ERRORS,
+)
+async def rollback(
+    found: ServicesDep,
+    version: Annotated[str, Version],
+    body: Annotated[ModelAction | None, Body()] = None,
+) -> dict[str, Any]:
+    """ModelRolledBack from the champion to this version: workers swap back (409: no champion)."""
+    return await _change("rollback", found, version, (body or ModelAction()).reason)

@@ -1,0 +1,19 @@
+"""Errors of the consumers package: one root, mapped to HTTP codes only in consumers.api."""
+
+from __future__ import annotations
+
+
+class ConsumersError(Exception):
+    """Root of every error raised by the consumers package."""
+
+
+class UnknownTopicError(ConsumersError):
+    """A topic name that is not in the catalogue (or not on the broker)."""
+
+
+class PublishError(ConsumersError):
+    """The broker did not confirm a published request in time, or refused it."""
+
+
+class NotReadyError(ConsumersError):
+    """A reader or client is not started yet (or was stopped)."""

@@ -1,0 +1,66 @@
+"""The model registry as the facade shows and changes it: MLflow versions, champion, Redis pointer.
+
+Promotion and rollback go through modelstore.lifecycle.Registry, the same code path as the
+retrainer and `mlops-fc model`, so workers swap on the lifecycle event it publishes.
+MLflow is imported when the facade starts, never at import time of this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from stack.settings import Settings
+
+
+class MlflowModels:
+    def __init__(self, settings: Settings) -> None:
+        from modelstore.lifecycle import Registry
+        from stack.kafka_clients import make_producer
+
+        self.registry = Registry.connect(settings, make_producer(settings), source="api")
+        self._changing = threading.Lock()  # one promotion or rollback at a time per process
+
+    def versions(self) -> list[dict[str, Any]]:
+        from modelstore.mlflow_registry import list_versions, version_tags
+
+        registry = self.registry
+        champion = registry.champion()
+        out = []
+        for info in list_versions(registry.client, registry.name):
+            tags = version_tags(registry.client, registry.name, info.version)
+            out.append(
+                {
+                    "version": info.version,
+                    "created": info.created.isoformat(),
+                    "run_id": info.run_id,
+                    "metrics": info.metrics,
+                    "aliases": list(info.aliases),
+                    "champion": info.version == champion,
+                    "servable": info.sha256 is not None,
+                    "outcome": tags.get("mlfc.outcome"),
+                }
+            )
+        return out
+
+    def current(self) -> dict[str, Any] | None:
+        champion = self.registry.champion()
+        if champion is None:
+            return None
+        listed = {v["version"]: v for v in self.versions()}
+        serving = self.registry.cache.current_version(self.registry.name)
+        return {**listed.get(champion, {"version": champion}), "model_name": self.registry.name,
+                "redis_current": serving}  # fmt: skip
+
+    def serving_version(self) -> str | None:
+        return self.registry.cache.current_version(self.registry.name)
+
+    def promote(self, version: str, reason: str) -> dict[str, Any]:
+        with self._changing:
+            event = self.registry.promote_existing(version, reason=reason)
+        return event.model_dump(mode="json")
+
+    def rollback(self, version: str, reason: str) -> dict[str, Any]:
+        with self._changing:
+            event = self.registry.rollback(version, reason=reason)
+        return event.model_dump(mode="json")

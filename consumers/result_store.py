@@ -1,0 +1,97 @@
+"""The result store: one PredictionResult per request id, kept for a while, first result wins.
+
+The inference worker is at-least-once: after a crash a request may be scored twice. The
+store keeps the first result it is given (Redis ``SET NX``), so a lookup by request id
+always answers the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import redis
+
+from schemas.predictions import PredictionResult
+
+
+def result_key(prefix: str, request_id: str) -> str:
+    return f"{prefix}result:{request_id}"
+
+
+class ResultStore(Protocol):
+    """Results by request id; ``put_many`` ignores ids already stored."""
+
+    def put_many(self, results: Sequence[PredictionResult]) -> int:
+        """Store the results whose id is new; returns how many were new."""
+        ...
+
+    def get(self, request_id: str) -> PredictionResult | None: ...
+
+    def get_many(self, request_ids: Sequence[str]) -> dict[str, PredictionResult]:
+        """The stored results among ``request_ids``, by id."""
+        ...
+
+    def ping(self) -> bool: ...
+
+
+class RedisResultStore:
+    """Results as JSON in Redis with a time-to-live; the client is built by the caller."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "", ttl_s: int = 86_400) -> None:
+        self._redis = client
+        self.prefix = prefix
+        self.ttl_s = ttl_s
+
+    def put_many(self, results: Sequence[PredictionResult]) -> int:
+        if not results:
+            return 0
+        with self._redis.pipeline(transaction=False) as pipe:
+            for result in results:
+                key = result_key(self.prefix, result.request_id)
+                pipe.set(key, result.model_dump_json(), nx=True, ex=self.ttl_s)
+            return sum(1 for stored in pipe.execute() if stored)
+
+    def get(self, request_id: str) -> PredictionResult | None:
+        raw = self._redis.get(result_key(self.prefix, request_id))
+        return None if raw is None else PredictionResult.model_validate_json(raw)  # type: ignore[arg-type]
+
+    def get_many(self, request_ids: Sequence[str]) -> dict[str, PredictionResult]:
+        if not request_ids:
+            return {}
+        raws = self._redis.mget([result_key(self.prefix, rid) for rid in request_ids])
+        return {
+            rid: PredictionResult.model_validate_json(raw)  # type: ignore[arg-type]
+            for rid, raw in zip(request_ids, raws, strict=True)  # type: ignore[arg-type]
+            if raw is not None
+        }
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except redis.RedisError:
+            return False
+
+
+class InMemoryResultStore:
+    """The unit tests' fake: a dict, first result wins, no expiry."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, PredictionResult] = {}
+
+    def put_many(self, results: Sequence[PredictionResult]) -> int:
+        new = 0
+        for result in results:
+            if result.request_id not in self.results:
+                self.results[result.request_id] = result
+                new += 1
+        return new
+
+    def get(self, request_id: str) -> PredictionResult | None:
+        return self.results.get(request_id)
+
+    def get_many(self, request_ids: Sequence[str]) -> dict[str, PredictionResult]:
+        return {rid: self.results[rid] for rid in request_ids if rid in self.results}
+
+    def ping(self) -> bool:
+        return True
