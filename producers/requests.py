@@ -119,7 +119,11 @@ def _publish(settings: Settings, request: PredictionRequest, producer: Producer,
 def _wait_for(consumer: Consumer, request_id: str, deadline: float) -> PredictionResult | None:
     wanted = request_id.encode("utf-8")
     while (left := deadline - time.monotonic()) > 0:
-        for message in consumer.consume(num_messages=500, timeout=min(left, 0.5)):
+        # poll() returns as soon as one message is there; consume(500, t) would wait for 500 or t.
+        first = consumer.poll(min(left, 0.5))
+        if first is None:
+            continue
+        for message in (first, *consumer.consume(num_messages=500, timeout=0)):
             if message.error() is not None or message.key() != wanted:
                 continue
             try:
