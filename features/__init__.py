@@ -6,7 +6,7 @@ features, point in time; training_set.py replays events through both.
 
 from features.state import ClubState, MarketState, PlayerState
 from features.store import InMemoryFeatureStore
-from features.training_set import build_training_set, request_from_transfer
+from features.training_set import build_training_set
 from features.update import update_club, update_market, update_player
 from features.vector import FEATURE_NAMES, vector, vector_matrix
 
@@ -17,7 +17,6 @@ __all__ = [
     "MarketState",
     "PlayerState",
     "build_training_set",
-    "request_from_transfer",
     "update_club",
     "update_market",
     "update_player",

@@ -14,33 +14,11 @@ import pandas as pd
 from features.store import InMemoryFeatureStore
 from features.update import log_fee
 from features.vector import FEATURE_NAMES
-from schemas.predictions import PredictionRequest
+from schemas.predictions import request_from_transfer
 from schemas.records import PlayerRecord, TransferCompleted
 
 LABEL = "log_fee"
 EXTRA_COLUMNS: tuple[str, ...] = (LABEL, "fee_eur_m", "season", "transferred_at", "transfer_id")
-REPLAY_SOURCE = "replay"
-
-
-def request_from_transfer(t: TransferCompleted) -> PredictionRequest:
-    """The question the replay asks just before the transfer's real fee is known."""
-    return PredictionRequest(
-        request_id=f"replay-{t.transfer_id}",
-        player_id=t.player_id,
-        player_name=t.player_name,
-        age=t.age,
-        position=t.position,
-        from_club=t.from_club,
-        to_club=t.to_club,
-        league=t.to_league,
-        season=t.season,
-        window=t.window,
-        requested_at=t.transferred_at,
-        transfer_id=t.transfer_id,
-        source=REPLAY_SOURCE,
-        occurred_at=t.transferred_at,
-        trace_id=t.trace_id,
-    )
 
 
 def build_training_set(

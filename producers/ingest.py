@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from features.training_set import request_from_transfer
 from producers.exceptions import DeliveryError
 from producers.publisher import KafkaPublisher, Publisher, RateLimiter
 from producers.synthetic import DriftSpec, generate
@@ -26,6 +25,7 @@ from producers.transfermarkt import SOURCE as CSV_SOURCE
 from producers.transfermarkt import CsvReadResult, SeasonRange, read_transfers_csv
 from schemas.codec import dead_letter
 from schemas.envelope import Event
+from schemas.predictions import request_from_transfer
 from schemas.records import PlayerRecord, TransferCompleted
 from schemas.topics import DEAD_LETTERS, PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED, TopicSpec
 from stack.settings import Settings

@@ -9,8 +9,10 @@ from pydantic import Field, model_validator
 from schemas.envelope import Event
 from schemas.fields import Age, FeeEurM, Metrics, NonEmptyStr, Season, UtcDatetime, Window
 from schemas.positions import Position
+from schemas.records import TransferCompleted
 
 Millis = Annotated[float, Field(ge=0)]
+REPLAY_SOURCE = "replay"
 
 
 class _PredictionRequestFields(Event):
@@ -49,6 +51,31 @@ class PredictionRequest(_PredictionRequestFields):
     schema_version: Literal[2] = 2
     market_value_eur_m: FeeEurM | None = Field(
         default=None, description="Market value at request time, when the caller knows it."
+    )
+
+
+def request_from_transfer(t: TransferCompleted) -> PredictionRequest:
+    """The question a replay asks just before a transfer's real fee is known.
+
+    The ingester publishes it (``--as-requests``) and the retrainer builds its training rows
+    from it, so what is served and what is trained on start from the same request.
+    """
+    return PredictionRequest(
+        request_id=f"replay-{t.transfer_id}",
+        player_id=t.player_id,
+        player_name=t.player_name,
+        age=t.age,
+        position=t.position,
+        from_club=t.from_club,
+        to_club=t.to_club,
+        league=t.to_league,
+        season=t.season,
+        window=t.window,
+        requested_at=t.transferred_at,
+        transfer_id=t.transfer_id,
+        source=REPLAY_SOURCE,
+        occurred_at=t.transferred_at,
+        trace_id=t.trace_id,
     )
 
 

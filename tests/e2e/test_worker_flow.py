@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from features.store import InMemoryFeatureStore
-from features.training_set import request_from_transfer
 from modelstore.redis_cache import ModelCache
 from retrainer.initial import train_initial
 from schemas.lifecycle import ModelPromoted
-from schemas.predictions import PredictionRequest, PredictionResult
+from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
 from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
 from stack.redis_server import redis_client
 from stack.settings import Settings

@@ -13,9 +13,10 @@ import pytest
 
 from features.state import SLACK
 from features.store import InMemoryFeatureStore
-from features.training_set import build_training_set, request_from_transfer
+from features.training_set import build_training_set
 from features.vector import FEATURE_NAMES
 from schemas.examples import example_of
+from schemas.predictions import request_from_transfer
 from schemas.records import PlayerRecord, TransferCompleted
 
 T0 = datetime(2012, 7, 1, tzinfo=UTC)

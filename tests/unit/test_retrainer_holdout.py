@@ -40,6 +40,6 @@ def test_training_windows() -> None:
     kept, weights = TrainingWindow.parse("seasons:1").select(data)
     assert set(kept["season"]) == {data["season"].max()} and weights is None
     _, decayed = TrainingWindow.parse("decay:1").select(data)
-    assert decayed is not None and decayed.max() == 1.0 and decayed.min() == 0.5 ** 3
+    assert decayed is not None and decayed.max() == 1.0 and decayed.min() == 0.5**3
     with pytest.raises(ValueError, match="training window"):
         TrainingWindow.parse("weekly")
