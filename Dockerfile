@@ -13,8 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home app \
-    && mkdir -p /var/lib/mlops-fc \
-    && chown app:app /var/lib/mlops-fc
+    && mkdir -p /var/lib/mlops-fc/reports \
+    && chown -R app:app /var/lib/mlops-fc
 
 # Dependencies first, from the lock alone: this layer survives code changes.
 COPY requirements.lock /tmp/requirements.lock

@@ -18,11 +18,11 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 
 EXPECTED_SERVICES = {
-    "kafka", "kafka-ui", "redis", "mlflow", "topics", "worker", "retrainer", "api", "ingest",
+    "kafka", "kafka-ui", "redis", "mlflow", "topics", "worker", "retrainer", "monitor", "api", "ingest",
     "prometheus", "grafana",
 }  # fmt: skip
 SETTING_VARIABLES = {f"MLOPS_FC_{name.upper()}" for name in Settings.model_fields}
-APP_SERVICES = ("topics", "worker", "retrainer", "api", "ingest")
+APP_SERVICES = ("topics", "worker", "retrainer", "monitor", "api", "ingest")
 LOCK_INSTALL = re.compile(r"pip install .*-r \S*requirements\.lock")
 PROJECT_PACKAGES = (
     "schemas",
@@ -242,11 +242,12 @@ def test_project_services_and_their_commands(services: dict[str, dict[str, Any]]
         "topics": ["mlops-fc", "stack", "topics"],
         "worker": ["mlops-fc", "worker"],
         "retrainer": ["mlops-fc", "retrainer"],
+        "monitor": ["mlops-fc", "monitor"],
         "api": ["mlops-fc", "api"],
         "ingest": ["mlops-fc", "ingest", "synthetic"],
     }
     assert services["ingest"]["profiles"] == ["ingest"]
-    for name in ("worker", "retrainer", "api", "ingest"):
+    for name in ("worker", "retrainer", "monitor", "api", "ingest"):
         assert services[name]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
 
 
@@ -402,3 +403,15 @@ def test_dashboard_shows_throughput_latency_lag_model_and_drift_from_real_metric
     for topic in ("throughput", "latency", "lag", "model version", "drift"):
         assert topic in titles, topic
     assert all(p["datasource"]["uid"] == "prometheus" for p in dashboard["panels"])
+
+
+def test_drift_reports_written_by_the_monitor_are_served_by_the_api(
+    services: dict[str, dict[str, Any]], dockerfile: list[tuple[str, str]]
+) -> None:
+    state_dir = _environment(services["monitor"])["MLOPS_FC_STATE_DIR"]
+    mounts = {name: services[name].get("volumes", []) for name in ("monitor", "api")}
+    assert f"drift-reports:{state_dir}/reports" in mounts["monitor"]
+    assert f"drift-reports:{state_dir}/reports:ro" in mounts["api"]
+    # A named volume takes the owner of the image's folder: the non-root user must own it.
+    run = " ".join(arg for instruction, arg in dockerfile if instruction == "RUN")
+    assert f"mkdir -p {state_dir}/reports" in run and f"chown -R app:app {state_dir}" in run
