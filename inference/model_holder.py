@@ -101,6 +101,7 @@ class ModelHolder:
             artifact = artifact.with_version(version)
         elif artifact.version != version:
             raise SmokeTestFailed(f"blob says version {artifact.version}, pointer says {version}")
+        artifact.prepare_for_serving()
         smoke_test(artifact)
         return artifact
 

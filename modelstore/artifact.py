@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelstore.reference import MAX_REFERENCE_ROWS
+from modelstore.small_batches import SMALL_BATCH, SmallBatchPredictor, compile_for_small_batches
 from schemas.fields import Metrics, NonEmptyStr, UtcDatetime
 
 
@@ -75,6 +76,7 @@ class ModelArtifact:
     model: Any
     metadata: ArtifactMetadata
     reference: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _small_batches: SmallBatchPredictor | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not hasattr(self.model, "predict"):
@@ -112,8 +114,24 @@ class ModelArtifact:
         # A mixed array arrives as objects; let numeric columns become numeric again.
         return pd.DataFrame(array, columns=names).infer_objects()
 
+    def prepare_for_serving(self) -> None:
+        """Compile the trees for small batches (see modelstore.small_batches); checked first."""
+        sample = self._frame(self.reference).to_numpy(dtype=float) if len(self.reference) else None
+        if sample is None:
+            sample = np.zeros((2, len(self.feature_names)))
+        object.__setattr__(self, "_small_batches", compile_for_small_batches(self.model, sample[:256]))
+
     def predict(self, rows: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Point predictions, with columns put in training order first."""
+        """Point predictions, with columns put in training order first.
+
+        A float array is taken as already in training order (as the worker builds it) and goes
+        straight to the estimator, or to the small-batch path when it is prepared.
+        """
+        if isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.shape[1] == len(self.feature_names):
+            if rows.dtype.kind == "f" and not hasattr(self.model, "feature_names_in_"):
+                if self._small_batches is not None and len(rows) < SMALL_BATCH:
+                    return self._small_batches.predict(rows)
+                return np.asarray(self.model.predict(rows), dtype=float)
         frame = self._frame(rows)
         # Estimators fitted on arrays warn when handed a frame; give them what they saw.
         features = frame if hasattr(self.model, "feature_names_in_") else frame.to_numpy()
