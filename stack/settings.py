@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         ge=100,
         description="Predictions and early labels held while waiting for their match.",
     )
+    drift_reports_keep: int = Field(
+        default=200,
+        ge=1,
+        description="Evidently HTML reports kept on disk (a few MB each); older ones are deleted.",
+    )
 
     # Retrainer
     retrain_cooldown_s: float = Field(

@@ -26,7 +26,11 @@ def build_monitor(settings: Settings) -> DriftMonitor:
         model_name=settings.model_name,
         signing_key=settings.model_signing_key,
     )
-    return DriftMonitor(DriftConfig.from_settings(settings), references, FileReports(settings.state_dir))
+    return DriftMonitor(
+        DriftConfig.from_settings(settings),
+        references,
+        FileReports(settings.state_dir, settings.drift_reports_keep),
+    )
 
 
 def build_loop(settings: Settings) -> MonitorLoop:

@@ -42,14 +42,25 @@ class ReportSink(Protocol):
 
 
 class FileReports:
-    """Reports as files under ``<state_dir>/reports``."""
+    """Reports as files under ``<state_dir>/reports``, the newest ``keep`` of them."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, keep: int = 200) -> None:
         self.state_dir = state_dir
+        self.keep = keep
 
     def save(self, event_id: UUID, result: FeatureDriftResult) -> str:
         path = report_path(self.state_dir, event_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         result.save_html(temporary)
         temporary.replace(path)  # the facade never serves half a file
+        self._prune(keeping=path)
         return report_uri(event_id)
+
+    def _prune(self, keeping: Path) -> None:
+        """Delete all but the newest ``keep`` reports: each is a few MB and drift recurs."""
+        # File times are coarse (a few ms): the report just written is kept by name, not by time.
+        others = [p for p in (self.state_dir / REPORTS_DIR).glob("*.html") if p != keeping]
+        others.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in others[self.keep - 1 :]:
+            old.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from uuid import uuid4
 
@@ -67,6 +68,27 @@ def test_the_html_report_is_written_under_state_dir(reference: pd.DataFrame, tmp
         encoding="utf-8"
     )
     assert not list(path.parent.glob("*.tmp"))
+
+
+class _Html:
+    """Stands in for a drift result: only how it writes its report matters here."""
+
+    def save_html(self, path: Path) -> None:
+        path.write_text("<!DOCTYPE html>", encoding="utf-8")
+
+
+def test_only_the_newest_reports_are_kept(tmp_path: Path) -> None:
+    reports = FileReports(tmp_path, keep=3)
+    ids = [uuid4() for _ in range(5)]
+    for age, event_id in enumerate(ids[:4]):
+        reports.save(event_id, _Html())  # type: ignore[arg-type]
+        stamp = 1_000_000 + age  # distinct times: file times are too coarse to order quick writes
+        os.utime(report_path(tmp_path, event_id), (stamp, stamp))
+    kept = {p.name for p in (tmp_path / "reports").glob("*.html")}
+    assert kept == {f"{i}.html" for i in ids[1:4]}
+    reports.save(ids[4], _Html())  # type: ignore[arg-type]
+    kept = {p.name for p in (tmp_path / "reports").glob("*.html")}
+    assert kept == {f"{i}.html" for i in ids[2:5]}
 
 
 @pytest.mark.parametrize(
