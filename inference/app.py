@@ -22,6 +22,7 @@ from features.update import update_player
 from features.vector import vector
 from inference.model_holder import ModelHolder
 from inference.scoring import SOURCE, Pending, score_batch
+from inference.stall_guard import StallGuard
 from inference.state_sync import IngestProgress, Targets
 from inference.transfers_view import TransfersView
 from schemas.codec import dead_letter, decode, encode
@@ -36,10 +37,15 @@ from schemas.topics import (
     PREDICTIONS_RESULTS,
     TRANSFERS_COMPLETED,
 )
+from stack.async_producer import AsyncProducer
+from stack.kafka_clients import make_producer
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
 VIEW_CATCH_UP_TIMEOUT_S = 120.0
+# librdkafka retries a message for message.timeout.ms (5 min) before it reports a failure;
+# past that the agent fails, the batch is never acknowledged and its requests come back.
+RESULT_DELIVERY_TIMEOUT_S = 330.0
 
 
 def build_app(
@@ -72,7 +78,13 @@ def build_app(
     ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name)
     player_progress = IngestProgress("player-state agent")
     requests_topic = raw_topic(PREDICTIONS_REQUESTS.name)
-    results_topic = raw_topic(PREDICTIONS_RESULTS.name)
+    requests_name = settings.topic(PREDICTIONS_REQUESTS.name)
+    stall_guard = StallGuard(settings.worker_stall_s)
+    scoring: list[bool] = [False]  # a batch in hand: the stall guard must not count that time
+    results_topic_name = settings.topic(PREDICTIONS_RESULTS.name)
+    # Results go out through librdkafka (a few microseconds a message where Faust's send path
+    # costs tens); each batch awaits its delivery before its requests are acknowledged.
+    results_out = AsyncProducer(make_producer(settings, **{"linger.ms": 1}))
     dead_letters_topic = raw_topic(DEAD_LETTERS.name)
     players = app.Table(
         "player-state",
@@ -148,21 +160,32 @@ def build_app(
         await _wait(view.caught_up, VIEW_CATCH_UP_TIMEOUT_S, "transfers view")
         wait_s = settings.worker_batch_wait_ms / 1000
         async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
-            started = time.time()
-            await sync_state(events)
-            batch = [p for p in [await _pending(event) for event in events] if p is not None]
-            if not batch:
-                continue
-            if holder.current is None:
-                await holder.wait_ready(settings.worker_no_model_wait_s)
-            model = holder.current  # read once: the whole batch uses this one model
+            scoring[0] = True
             try:
-                results = score_batch(model, holder.model_name, batch, started, time.time(), source)
-            except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
-                log.exception("scoring failed for a batch of %d", len(batch))
-                results = _error_results(batch, holder, model, exc, started, source)
-            await asyncio.gather(*(_send_result(result) for result in results))
+                await _score(events)
+            finally:
+                scoring[0] = False
             yield None
+
+    async def _score(events: list[faust.EventT]) -> None:
+        """One batch: state barrier, vectors, one predict, results delivered before the ack."""
+        started = time.time()
+        for event in events:
+            stall_guard.handled(TP(event.message.topic, event.message.partition), event.message.offset)
+        await sync_state(events)
+        batch = [p for p in [await _pending(event) for event in events] if p is not None]
+        if not batch:
+            return
+        if holder.current is None:
+            await holder.wait_ready(settings.worker_no_model_wait_s)
+        model = holder.current  # read once: the whole batch uses this one model
+        try:
+            results = score_batch(model, holder.model_name, batch, started, time.time(), source)
+        except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
+            log.exception("scoring failed for a batch of %d", len(batch))
+            results = _error_results(batch, holder, model, exc, started, source)
+        outgoing = [(results_topic_name, *encode(r, key=r.request_id)) for r in results]
+        await results_out.send_all(outgoing, RESULT_DELIVERY_TIMEOUT_S)
 
     async def _pending(event: faust.EventT) -> Pending | None:
         try:
@@ -183,9 +206,24 @@ def build_app(
             return None
         return Pending(request, features, event.message.timestamp)  # Faust gives seconds
 
-    async def _send_result(result: PredictionResult) -> None:
-        key, value, headers = encode(result, key=result.request_id)
-        await results_topic.send(key=key, value=value, headers=headers)
+    @app.timer(interval=max(settings.worker_stall_s / 2, 0.5))
+    async def reread_stalled_requests() -> None:
+        if app.rebalancing or scoring[0]:
+            stall_guard.busy()
+            return
+        consumer = app.consumer
+        owned = [tp for tp in consumer.assignment() if tp.topic == requests_name]
+        stall_guard.assigned({tp: consumer._committed_offset.get(tp) for tp in owned})  # noqa: SLF001
+        positions = {tp: await consumer.position(tp) for tp in owned}
+        for tp, offset in stall_guard.stalled(positions, time.monotonic()).items():
+            log.warning(
+                "requests %s[%d] fetched up to %s but handled only up to %d: reading them again",
+                tp.topic,
+                tp.partition,
+                positions[tp],
+                offset,
+            )
+            await consumer.seek(tp, offset)
 
     @app.task
     async def load_first_model() -> None:

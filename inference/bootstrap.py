@@ -16,7 +16,7 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     from threadpoolctl import threadpool_limits
 
     from inference.app import build_app
-    from inference.faust_tuning import limit_fetch_wait
+    from inference.faust_tuning import commit_before_revoke, limit_fetch_wait
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
@@ -25,6 +25,7 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
 
     threadpool_limits(1)
     limit_fetch_wait(settings.worker_fetch_max_wait_ms)
+    commit_before_revoke()
     holder = ModelHolder(
         store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
         model_name=settings.model_name,

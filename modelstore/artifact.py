@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from modelstore.compiled_trees import CompiledTrees, compile_trees
 from modelstore.reference import MAX_REFERENCE_ROWS
-from modelstore.small_batches import SMALL_BATCH, SmallBatchPredictor, compile_for_small_batches
 from schemas.fields import Metrics, NonEmptyStr, UtcDatetime
 
 
@@ -76,7 +76,7 @@ class ModelArtifact:
     model: Any
     metadata: ArtifactMetadata
     reference: pd.DataFrame = field(default_factory=pd.DataFrame)
-    _small_batches: SmallBatchPredictor | None = field(default=None, init=False, repr=False, compare=False)
+    _compiled: CompiledTrees | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not hasattr(self.model, "predict"):
@@ -115,22 +115,22 @@ class ModelArtifact:
         return pd.DataFrame(array, columns=names).infer_objects()
 
     def prepare_for_serving(self) -> None:
-        """Compile the trees for small batches (see modelstore.small_batches); checked first."""
+        """Compile the trees for serving (see modelstore.compiled_trees); checked first."""
         sample = self._frame(self.reference).to_numpy(dtype=float) if len(self.reference) else None
         if sample is None:
             sample = np.zeros((2, len(self.feature_names)))
-        object.__setattr__(self, "_small_batches", compile_for_small_batches(self.model, sample[:256]))
+        object.__setattr__(self, "_compiled", compile_trees(self.model, sample[:256]))
 
     def predict(self, rows: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Point predictions, with columns put in training order first.
 
         A float array is taken as already in training order (as the worker builds it) and goes
-        straight to the estimator, or to the small-batch path when it is prepared.
+        straight to the estimator, or to the compiled trees once prepared for serving.
         """
         if isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.shape[1] == len(self.feature_names):
             if rows.dtype.kind == "f" and not hasattr(self.model, "feature_names_in_"):
-                if self._small_batches is not None and len(rows) < SMALL_BATCH:
-                    return self._small_batches.predict(rows)
+                if self._compiled is not None:
+                    return self._compiled.predict(rows)
                 return np.asarray(self.model.predict(rows), dtype=float)
         frame = self._frame(rows)
         # Estimators fitted on arrays warn when handed a frame; give them what they saw.

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
     )
+    worker_stall_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request partition may sit fetched but unhandled before it is read again.",
+    )
 
     # Drift monitor
     monitor_group_id: str = Field(

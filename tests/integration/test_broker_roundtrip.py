@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from stack.async_producer import AsyncProducer, DeliveryFailed
 from stack.kafka_clients import make_producer
 from stack.settings import Settings
 from tests.kafka_helpers import consume_until, create_topic
@@ -83,3 +85,61 @@ def test_aiokafka_round_trip(stack_settings: Settings, unique: str) -> None:
         return received
 
     _assert_all_back_in_order(asyncio.run(run()))
+
+
+def test_async_producer_confirms_every_message_of_concurrent_calls(
+    stack_settings: Settings, unique: str
+) -> None:
+    """The worker's and the facade's producer: each call returns once its own batch is on the broker."""
+    topic = create_topic(stack_settings, f"roundtrip-async-{unique}", PARTITIONS)
+    producer = AsyncProducer(make_producer(stack_settings, **{"linger.ms": 1}))
+    batches = [list(range(start, start + 250)) for start in range(0, COUNT, 250)]
+
+    async def run() -> None:
+        await asyncio.gather(
+            *(
+                producer.send_all([(topic, _key(i), str(i).encode(), [("n", b"1")]) for i in batch], 30)
+                for batch in batches
+            )
+        )
+
+    try:
+        asyncio.run(run())
+    finally:
+        producer.close()
+    messages = consume_until(stack_settings, topic, lambda got: len(got) >= COUNT)
+    _assert_all_back_in_order([(m.partition(), m.key(), m.value()) for m in messages])
+    assert {tuple(m.headers() or []) for m in messages} == {(("n", b"1"),)}
+
+
+def test_async_producer_reports_a_message_the_broker_refuses(stack_settings: Settings, unique: str) -> None:
+    topic = create_topic(stack_settings, f"roundtrip-refused-{unique}", 1)
+    # The client lets 2 MB through; the broker's message.max.bytes (1 MB by default) does not.
+    producer = AsyncProducer(
+        make_producer(stack_settings, **{"linger.ms": 1, "message.max.bytes": 5_000_000})
+    )
+    too_large = os.urandom(2_000_000)  # incompressible: lz4 would shrink repeated bytes under the limit
+
+    async def run() -> None:
+        await producer.send_all([(topic, b"k", b"fine", []), (topic, b"k", too_large, [])], 30)
+
+    try:
+        with pytest.raises(DeliveryFailed, match="not delivered"):
+            asyncio.run(run())
+    finally:
+        producer.close()
+
+
+def test_async_producer_reports_a_message_refused_before_sending(
+    stack_settings: Settings, unique: str
+) -> None:
+    producer = AsyncProducer(make_producer(stack_settings))
+
+    async def run() -> None:
+        await producer.send_all([(f"roundtrip-local-{unique}", b"k", b"x" * 2_000_000, [])], 30)
+
+    try:
+        with pytest.raises(DeliveryFailed, match="not produced"):
+            asyncio.run(run())
+    finally:
+        producer.close()

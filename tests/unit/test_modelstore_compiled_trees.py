@@ -1,4 +1,4 @@
-"""The small-batch path gives the estimator's own predictions, and only where it can."""
+"""Compiled trees give the estimator's own predictions, the same whatever the batch size."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 
 from modelstore import ArtifactMetadata, ModelArtifact
-from modelstore.small_batches import SMALL_BATCH, compile_for_small_batches
+from modelstore.compiled_trees import compile_trees
 
 NAMES = tuple(f"f{i}" for i in range(6))
 
@@ -31,19 +31,18 @@ def hgb() -> HistGradientBoostingRegressor:
 
 
 def test_matches_the_estimator_on_unseen_rows_with_missing_values(hgb: HistGradientBoostingRegressor) -> None:
-    predictor = compile_for_small_batches(hgb, training_data(200, seed=1)[0])
-    assert predictor is not None
+    compiled = compile_trees(hgb, training_data(200, seed=1)[0])
+    assert compiled is not None
     rows = training_data(500, seed=2)[0]
     rows[::7, 4] = np.nan
-    np.testing.assert_allclose(predictor.predict(rows), hgb.predict(rows), rtol=0, atol=1e-9)
-    one = rows[:1]
-    assert predictor.predict(one).shape == (1,)
+    np.testing.assert_allclose(compiled.predict(rows), hgb.predict(rows), rtol=0, atol=1e-9)
+    assert compiled.predict(rows[:1]).shape == (1,)
 
 
 def test_unsupported_estimators_keep_their_own_predict() -> None:
     rows, target = training_data(200)
     linear = LinearRegression().fit(np.nan_to_num(rows), target)
-    assert compile_for_small_batches(linear, np.nan_to_num(rows[:10])) is None
+    assert compile_trees(linear, np.nan_to_num(rows[:10])) is None
 
 
 def artifact(model: object) -> ModelArtifact:
@@ -58,17 +57,17 @@ def artifact(model: object) -> ModelArtifact:
     return ModelArtifact(model=model, metadata=metadata, reference=pd.DataFrame(rows, columns=list(NAMES)))
 
 
-def test_a_prepared_artifact_routes_small_batches_and_agrees_on_every_size(
-    hgb: HistGradientBoostingRegressor, monkeypatch: pytest.MonkeyPatch
+def test_a_served_artifact_gives_bit_identical_answers_whatever_the_batch(
+    hgb: HistGradientBoostingRegressor,
 ) -> None:
+    # A redelivered request lands in a batch of another size: its answer must not change.
     served = artifact(hgb)
     served.prepare_for_serving()
-    rows = training_data(3 * SMALL_BATCH, seed=4)[0]
-    calls: list[int] = []
-    original = hgb.predict
-    monkeypatch.setattr(hgb, "predict", lambda x: calls.append(len(x)) or original(x))
-    for size in (1, 5, SMALL_BATCH - 1, SMALL_BATCH, 3 * SMALL_BATCH):
-        np.testing.assert_allclose(served.predict(rows[:size]), original(rows[:size]), rtol=0, atol=1e-9)
-    assert calls == [SMALL_BATCH, 3 * SMALL_BATCH]  # only batches at or above the cut reach sklearn
+    rows = training_data(300, seed=4)[0]
+    alone = np.concatenate([served.predict(rows[i : i + 1]) for i in range(len(rows))])
+    for size in (5, 64, 300):
+        batched = np.concatenate([served.predict(rows[i : i + size]) for i in range(0, len(rows), size)])
+        assert np.array_equal(batched, alone), size
+    np.testing.assert_allclose(alone, hgb.predict(rows), rtol=0, atol=1e-9)
     frame = pd.DataFrame(rows[:3], columns=list(NAMES))[list(reversed(NAMES))]
-    np.testing.assert_allclose(served.predict(frame), original(rows[:3]), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(served.predict(frame), alone[:3], rtol=0, atol=1e-9)
