@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from producers.publisher import KafkaPublisher  # noqa: E402
 from schemas.codec import encode_for  # noqa: E402
-from schemas.predictions import PredictionRequest  # noqa: E402
+from schemas.predictions import request_from_transfer  # noqa: E402
 from schemas.records import PlayerRecord, TransferCompleted  # noqa: E402
 from schemas.topics import (  # noqa: E402
     PLAYERS_RECORDS,
@@ -124,19 +124,15 @@ def make_requests(
     out: list[Encoded] = []
     for i in range(count):
         t = transfers[(i * 7919) % len(transfers)]  # a stride spreads players over partitions
-        request = PredictionRequest(
-            source="bench",
-            request_id=f"{prefix}-{i:06d}",
-            player_id=t.player_id,
-            player_name=t.player_name,
-            age=t.age,
-            position=t.position,
-            from_club=t.from_club,
-            to_club=t.to_club,
-            league=t.to_league,
-            season=season,
-            window=t.window,
-            requested_at=LATER + timedelta(seconds=i),
+        request = request_from_transfer(t).model_copy(
+            update={
+                "source": "bench",
+                "request_id": f"{prefix}-{i:06d}",
+                "season": season,
+                "requested_at": LATER + timedelta(seconds=i),
+                "occurred_at": datetime.now(UTC),
+                "transfer_id": None,  # a new question, not the replay of a known fee
+            }
         )
         key, value, headers = encode_for(request, PREDICTIONS_REQUESTS)
         kafka_headers: KafkaHeaders = list(headers)
