@@ -14,7 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+from aiokafka import TopicPartition as AioTopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 from faust.types import TP
 
 from features.state import PlayerState
@@ -63,6 +66,7 @@ def build_app(
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
+        broker_commit_interval=settings.worker_commit_interval_s,
     )
 
     def raw_topic(*names: str) -> faust.TopicT:
@@ -80,7 +84,8 @@ def build_app(
     requests_topic = raw_topic(PREDICTIONS_REQUESTS.name)
     requests_name = settings.topic(PREDICTIONS_REQUESTS.name)
     stall_guard = StallGuard(settings.worker_stall_s)
-    scoring: list[bool] = [False]  # a batch in hand: the stall guard must not count that time
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    scoring: list[bool] = [True]  # busy (catching up, or a batch in hand): the stall guard waits
     results_topic_name = settings.topic(PREDICTIONS_RESULTS.name)
     # Results go out through librdkafka (a few microseconds a message where Faust's send path
     # costs tens); each batch awaits its delivery before its requests are acknowledged.
@@ -158,6 +163,7 @@ def build_app(
     @app.agent(requests_topic, name="score-requests")
     async def score_requests(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         await _wait(view.caught_up, VIEW_CATCH_UP_TIMEOUT_S, "transfers view")
+        scoring[0] = False
         wait_s = settings.worker_batch_wait_ms / 1000
         async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
             scoring[0] = True
@@ -213,7 +219,9 @@ def build_app(
             return
         consumer = app.consumer
         owned = [tp for tp in consumer.assignment() if tp.topic == requests_name]
-        stall_guard.assigned({tp: consumer._committed_offset.get(tp) for tp in owned})  # noqa: SLF001
+        unknown = [tp for tp in owned if not stall_guard.knows(tp)]
+        starts = await _group_start_offsets(admin, app.conf.id, unknown) if unknown else {}
+        stall_guard.assigned({tp: starts.get(tp) for tp in owned})
         positions = {tp: await consumer.position(tp) for tp in owned}
         for tp, offset in stall_guard.stalled(positions, time.monotonic()).items():
             log.warning(
@@ -252,7 +260,9 @@ async def _follow_lifecycle(settings: Settings, holder: ModelHolder) -> None:
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})]
+        partitions = [
+            AioTopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})
+        ]
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
         while True:
@@ -261,6 +271,29 @@ async def _follow_lifecycle(settings: Settings, holder: ModelHolder) -> None:
                 await holder.refresh()
     finally:
         await consumer.stop()
+
+
+async def _group_start_offsets(admin: AdminClient, group: str, partitions: list[TP]) -> dict[TP, int]:
+    """Where the group resumes each partition: its committed offset, else the log start."""
+    try:
+        return await asyncio.to_thread(_read_start_offsets, admin, group, partitions)
+    except Exception:  # noqa: BLE001 - no expectation this round: the guard asks again next time
+        log.info("could not read the group's offsets for %d partitions", len(partitions), exc_info=True)
+        return {}
+
+
+def _read_start_offsets(admin: AdminClient, group: str, partitions: list[TP]) -> dict[TP, int]:
+    wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+    answer = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, wanted)])[group].result(
+        10
+    )
+    offsets = {TP(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions}
+    never_committed = [TopicPartition(tp.topic, tp.partition) for tp, offset in offsets.items() if offset < 0]
+    if never_committed:  # the group starts these at the earliest offset (auto_offset_reset)
+        earliest = admin.list_offsets({tp: OffsetSpec.earliest() for tp in never_committed})
+        for tp, future in earliest.items():
+            offsets[TP(tp.topic, tp.partition)] = future.result(10).offset
+    return offsets
 
 
 async def _wait(event: asyncio.Event, limit_s: float, what: str) -> None:

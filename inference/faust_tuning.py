@@ -52,7 +52,9 @@ def commit_before_revoke() -> None:
 
     async def on_partitions_revoked(self: Any, revoked: Any) -> None:
         try:
-            await self.commit()
+            # A commit already under way returns False without taking the newest acks: commit again.
+            if not await self.commit():
+                await self.commit()
         except Exception:  # noqa: BLE001 - a failed commit only means repeats, as without this
             log.warning("commit before revoking %d partitions failed", len(revoked), exc_info=True)
         await original(self, revoked)

@@ -30,6 +30,10 @@ class StallGuard:
         """The agent is working on a batch (it may wait for state): no partition is stalled now."""
         self._waiting_since.clear()
 
+    def knows(self, partition: Hashable) -> bool:
+        """Whether there is an offset to expect on this partition yet."""
+        return partition in self._next
+
     def assigned(self, committed: Mapping[Hashable, int | None]) -> None:
         """The partitions this worker now owns, with their committed offsets (None: unknown)."""
         for partition in set(self._next) - set(committed):

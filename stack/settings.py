@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
     )
+    worker_commit_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often a worker commits handled requests: what a rebalance or crash may repeat.",
+    )
     worker_stall_s: float = Field(
         default=5.0,
         gt=0,
