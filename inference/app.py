@@ -23,9 +23,11 @@ from faust.types import TP
 from features.state import PlayerState
 from features.update import update_player
 from features.vector import vector
+from inference.delivered_offsets import DeliveredOffsets
+from inference.faust_tuning import commit_offsets, committed_offset
 from inference.model_holder import ModelHolder
+from inference.recovery_watch import RecoveryWatch
 from inference.scoring import SOURCE, Pending, score_batch
-from inference.stall_guard import StallGuard
 from inference.state_sync import IngestProgress, Targets
 from inference.transfers_view import TransfersView
 from schemas.codec import dead_letter, decode, encode
@@ -40,14 +42,14 @@ from schemas.topics import (
     PREDICTIONS_RESULTS,
     TRANSFERS_COMPLETED,
 )
-from stack.async_producer import AsyncProducer
+from stack.async_producer import AsyncProducer, DeliveryFailed
 from stack.kafka_clients import make_producer
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
 VIEW_CATCH_UP_TIMEOUT_S = 120.0
 # librdkafka retries a message for message.timeout.ms (5 min) before it reports a failure;
-# past that the agent fails, the batch is never acknowledged and its requests come back.
+# past that the batch's offsets stay unconfirmed and its requests are read again.
 RESULT_DELIVERY_TIMEOUT_S = 330.0
 
 
@@ -69,23 +71,26 @@ def build_app(
         broker_commit_interval=settings.worker_commit_interval_s,
     )
 
-    def raw_topic(*names: str) -> faust.TopicT:
+    def raw_topic(*names: str, acks: bool = True) -> faust.TopicT:
         return app.topic(
             *(settings.topic(n) for n in names),
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
+            acks=acks,
         )
 
     ingest_names = (settings.topic(PLAYERS_RECORDS.name), settings.topic(TRANSFERS_COMPLETED.name))
     ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name)
     player_progress = IngestProgress("player-state agent")
-    requests_topic = raw_topic(PREDICTIONS_REQUESTS.name)
+    # The worker commits request offsets itself, only past confirmed results (see DeliveredOffsets).
+    requests_topic = raw_topic(PREDICTIONS_REQUESTS.name, acks=False)
     requests_name = settings.topic(PREDICTIONS_REQUESTS.name)
-    stall_guard = StallGuard(settings.worker_stall_s)
+    delivered: DeliveredOffsets[TP] = DeliveredOffsets(settings.worker_stall_s)
+    recovery_watch: RecoveryWatch[TP] = RecoveryWatch(settings.worker_stall_s)
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
-    scoring: list[bool] = [True]  # busy (catching up, or a batch in hand): the stall guard waits
+    scoring: list[bool] = [True]  # busy (catching up, or a batch in hand): no stall is judged
     results_topic_name = settings.topic(PREDICTIONS_RESULTS.name)
     # Results go out through librdkafka (a few microseconds a message where Faust's send path
     # costs tens); each batch awaits its delivery before its requests are acknowledged.
@@ -147,7 +152,7 @@ def build_app(
                 if highwater is not None:
                     targets[(topic, partition)] = highwater
                 # Faust keeps the committed offset (next to read): all before it is in the table.
-                player_progress.seed(topic, partition, app.consumer._committed_offset.get(tp))  # noqa: SLF001
+                player_progress.seed(topic, partition, committed_offset(app.consumer, tp))
         return targets
 
     async def sync_state(events: list[faust.EventT]) -> None:
@@ -174,24 +179,54 @@ def build_app(
             yield None
 
     async def _score(events: list[faust.EventT]) -> None:
-        """One batch: state barrier, vectors, one predict, results delivered before the ack."""
+        """One batch: state barrier, vectors, one predict, results confirmed, offsets recorded."""
         started = time.time()
-        for event in events:
-            stall_guard.handled(TP(event.message.topic, event.message.partition), event.message.offset)
-        await sync_state(events)
-        batch = [p for p in [await _pending(event) for event in events] if p is not None]
-        if not batch:
+        fresh = [event for event in events if not await _already_answered(event)]
+        if not fresh:
             return
-        if holder.current is None:
-            await holder.wait_ready(settings.worker_no_model_wait_s)
-        model = holder.current  # read once: the whole batch uses this one model
-        try:
-            results = score_batch(model, holder.model_name, batch, started, time.time(), source)
-        except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
-            log.exception("scoring failed for a batch of %d", len(batch))
-            results = _error_results(batch, holder, model, exc, started, source)
-        outgoing = [(results_topic_name, *encode(r, key=r.request_id)) for r in results]
-        await results_out.send_all(outgoing, RESULT_DELIVERY_TIMEOUT_S)
+        await sync_state(fresh)
+        batch = [p for p in [await _pending(event) for event in fresh] if p is not None]
+        if batch:
+            if holder.current is None:
+                await holder.wait_ready(settings.worker_no_model_wait_s)
+            model = holder.current  # read once: the whole batch uses this one model
+            try:
+                results = score_batch(model, holder.model_name, batch, started, time.time(), source)
+            except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
+                log.exception("scoring failed for a batch of %d", len(batch))
+                results = _error_results(batch, holder, model, exc, started, source)
+            outgoing = [(results_topic_name, *encode(r, key=r.request_id)) for r in results]
+            try:
+                await results_out.send_all(outgoing, RESULT_DELIVERY_TIMEOUT_S)
+            except DeliveryFailed:
+                log.exception("results of %d requests not delivered; they will be read again", len(batch))
+                return
+        for tp, offsets in _offsets_by_partition(fresh).items():
+            delivered.confirm(tp, offsets)
+        for tp, offset in delivered.skipped(time.monotonic()).items():
+            log.warning(
+                "requests %s[%d] from %d were never delivered to the agent: reading them again", *tp, offset
+            )
+            await app.consumer.seek(tp, offset)
+
+    async def _already_answered(event: faust.EventT) -> bool:
+        """Whether a request (read again after a seek) already has a confirmed result."""
+        message = event.message
+        tp = TP(message.topic, message.partition)
+        if not delivered.tracks(tp):
+            await track([tp], message.offset)
+        return delivered.answered(tp, message.offset)
+
+    async def track(partitions: list[TP], first_offset: int | None = None) -> None:
+        """Start the ledger of newly assigned request partitions at the group's committed offsets."""
+        starts = {tp: committed_offset(app.consumer, tp) for tp in partitions}
+        unknown = [tp for tp, offset in starts.items() if offset is None]
+        if unknown:  # never committed here: the group's offset, else the log start
+            starts.update(await _group_start_offsets(admin, app.conf.id, unknown))
+        for tp, start in starts.items():
+            first = first_offset if first_offset is not None else start
+            if first is not None:
+                delivered.start(tp, start, first)
 
     async def _pending(event: faust.EventT) -> Pending | None:
         try:
@@ -215,23 +250,80 @@ def build_app(
     @app.timer(interval=max(settings.worker_stall_s / 2, 0.5))
     async def reread_stalled_requests() -> None:
         if app.rebalancing or scoring[0]:
-            stall_guard.busy()
+            delivered.busy()
             return
         consumer = app.consumer
         owned = [tp for tp in consumer.assignment() if tp.topic == requests_name]
-        unknown = [tp for tp in owned if not stall_guard.knows(tp)]
-        starts = await _group_start_offsets(admin, app.conf.id, unknown) if unknown else {}
-        stall_guard.assigned({tp: starts.get(tp) for tp in owned})
+        await track([tp for tp in owned if not delivered.tracks(tp)])
         positions = {tp: await consumer.position(tp) for tp in owned}
-        for tp, offset in stall_guard.stalled(positions, time.monotonic()).items():
+        for tp, offset in delivered.stalled(positions, time.monotonic()).items():
             log.warning(
-                "requests %s[%d] fetched up to %s but handled only up to %d: reading them again",
+                "requests %s[%d] fetched up to %s but answered only up to %d: reading them again",
                 tp.topic,
                 tp.partition,
                 positions[tp],
                 offset,
             )
             await consumer.seek(tp, offset)
+
+    @app.timer(interval=max(settings.worker_stall_s / 2, 0.5))
+    async def resume_stuck_recovery() -> None:
+        recovery = app.tables.recovery
+        if not recovery.in_recovery:
+            recovery_watch.reset()
+            return
+        read = {tp: offset for tp, offset in recovery.active_offsets.items() if offset is not None}
+        highwaters = {tp: hw for tp, hw in recovery.active_highwaters.items() if hw is not None}
+        behind = [tp for tp, hw in highwaters.items() if read.get(tp, -1) < hw]
+        positions = {tp: await app.consumer.position(tp) for tp in behind}
+        for tp, offset in recovery_watch.stuck(read, highwaters, positions, time.monotonic()).items():
+            log.warning(
+                "table recovery of %s[%d] stopped at %d of %d with the consumer at %s: reading it again",
+                tp.topic,
+                tp.partition,
+                offset - 1,
+                highwaters[tp],
+                positions[tp],
+            )
+            await app.consumer.seek(tp, offset)
+
+    async def commit_requests(only: set[TP] | None = None) -> None:
+        """Commit each request partition up to its first request without a confirmed result."""
+        assignment = app.consumer.assignment()
+        offsets = {
+            tp: offset
+            for tp, offset in delivered.to_commit().items()
+            if tp in assignment and (only is None or tp in only)
+        }
+        if offsets and await commit_offsets(app.consumer, offsets):
+            delivered.committed(offsets)
+
+    @app.timer(interval=settings.worker_commit_interval_s)
+    async def commit_answered_requests() -> None:
+        if not app.rebalancing:
+            await commit_requests()
+
+    @app.on_partitions_revoked.connect
+    async def commit_before_handing_over(sender: faust.App, revoked: set[TP], **_: Any) -> None:
+        # Streams are drained by now (Faust waits for them before this signal).
+        mine = {tp for tp in revoked if tp.topic == requests_name}
+        try:
+            await commit_requests(mine)
+        except Exception:  # noqa: BLE001 - the next owner then repeats a few answers
+            log.warning("commit of %d request partitions before revocation failed", len(mine), exc_info=True)
+        delivered.revoked(mine)
+
+    @app.on_partitions_assigned.connect
+    async def restart_the_ledger(sender: faust.App, assigned: set[TP], **_: Any) -> None:
+        # Faust seeks every partition back to its committed offset after a rebalance.
+        delivered.revoked(delivered.owned())
+
+    @app.on_before_shutdown.connect
+    async def commit_before_stopping(sender: faust.App, **_: Any) -> None:
+        try:
+            await commit_requests()
+        except Exception:  # noqa: BLE001 - a restart then repeats a few answers
+            log.warning("final commit of request offsets failed", exc_info=True)
 
     @app.task
     async def load_first_model() -> None:
@@ -294,6 +386,15 @@ def _read_start_offsets(admin: AdminClient, group: str, partitions: list[TP]) ->
         for tp, future in earliest.items():
             offsets[TP(tp.topic, tp.partition)] = future.result(10).offset
     return offsets
+
+
+def _offsets_by_partition(events: list[faust.EventT]) -> dict[TP, list[int]]:
+    by_partition: dict[TP, list[int]] = {}
+    for event in events:
+        by_partition.setdefault(TP(event.message.topic, event.message.partition), []).append(
+            event.message.offset
+        )
+    return by_partition
 
 
 async def _wait(event: asyncio.Event, limit_s: float, what: str) -> None:

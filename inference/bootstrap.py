@@ -16,16 +16,17 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     from threadpoolctl import threadpool_limits
 
     from inference.app import build_app
-    from inference.faust_tuning import commit_before_revoke, limit_fetch_wait
+    from inference.faust_tuning import commit_before_revoke, limit_fetch_wait, no_read_offset_filter
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
-    from schemas.topics import TRANSFERS_COMPLETED
+    from schemas.topics import PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
     from stack.redis_server import redis_client
 
     threadpool_limits(1)
     limit_fetch_wait(settings.worker_fetch_max_wait_ms)
     commit_before_revoke()
+    no_read_offset_filter([settings.topic(PREDICTIONS_REQUESTS.name)])
     holder = ModelHolder(
         store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
         model_name=settings.model_name,

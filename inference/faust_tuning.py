@@ -1,4 +1,4 @@
-"""Two corrections to faust-streaming that its settings do not reach.
+"""Corrections to faust-streaming that its settings do not reach, and the private parts we use.
 
 1. How long its consumer long-polls. faust-streaming builds its group consumer with
    ``fetch_max_wait_ms=1500`` hard-coded. aiokafka leaves partitions that still hold buffered
@@ -12,15 +12,25 @@
    everything processed since the last periodic commit (up to 2.8 s of requests) is
    processed again by whoever gets the partition next (faust-streaming/faust#502). Committing
    first keeps at-least-once delivery and leaves only in-flight batches to be repeated.
+
+3. Records dropped after a seek. Faust delivers a record only if its offset is not below the
+   last one it delivered on that partition, and counts a jump in offsets as acknowledged.
+   When a seek (its own on assignment, or ours) races records already fetched, the stale
+   records run the read offset up and the re-read below it is dropped without a word, or
+   the skipped stretch is committed. For the request topic the worker keeps its own ledger
+   (inference/delivered_offsets.py), which recognises repeats, so Faust's filter is off there.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +71,51 @@ def commit_before_revoke() -> None:
 
     consumer_class.on_partitions_revoked = on_partitions_revoked
     consumer_class._mlops_fc_commit_before_revoke = True
+
+
+class _ReadOffsetsExcept(defaultdict[TP, int | None]):
+    """Faust's last-read offset per partition, never set for the given topics."""
+
+    def __init__(self, topics: set[str]) -> None:
+        super().__init__(lambda: None)
+        self.topics = topics
+
+    def __getitem__(self, tp: TP) -> int | None:
+        return None if tp.topic in self.topics else super().__getitem__(tp)
+
+    def __setitem__(self, tp: TP, offset: int | None) -> None:
+        if tp.topic not in self.topics:
+            super().__setitem__(tp, offset)
+
+    def update(self, *others: Any, **more: Any) -> None:  # type: ignore[override]
+        for tp, offset in dict(*others, **more).items():
+            self[tp] = offset
+
+
+def no_read_offset_filter(topics: Iterable[str]) -> None:
+    """Let every Faust consumer built after this call deliver all records of ``topics``."""
+    consumer_class = faust_consumer.Consumer
+    unfiltered: set[str] | None = getattr(consumer_class, "_mlops_fc_unfiltered", None)
+    if unfiltered is not None:
+        unfiltered.update(topics)
+        return
+    unfiltered = set(topics)
+    original = consumer_class.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._read_offset = _ReadOffsetsExcept(unfiltered)
+
+    consumer_class._mlops_fc_unfiltered = unfiltered
+    consumer_class.__init__ = init
+
+
+def committed_offset(consumer: Any, tp: TP) -> int | None:
+    """The group's offset Faust read when it last sought this partition (None: none yet)."""
+    offset = consumer._committed_offset.get(tp)
+    return None if offset is None else int(offset)
+
+
+async def commit_offsets(consumer: Any, offsets: Mapping[TP, int]) -> bool:
+    """Commit exactly these offsets (Faust's public commit only takes offsets it saw acked)."""
+    return bool(await consumer._commit_offsets(offsets))

@@ -88,7 +88,11 @@ class Settings(BaseSettings):
     worker_stall_s: float = Field(
         default=5.0,
         gt=0,
-        description="Seconds a request partition may sit fetched but unhandled before it is read again.",
+        description=(
+            "Seconds a request partition may sit read past its last answered request with no"
+            " progress before it is read again (likewise a stuck table recovery); also the pause"
+            " between two re-reads of one stretch."
+        ),
     )
 
     # Drift monitor

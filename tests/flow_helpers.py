@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import Consumer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, Message, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
@@ -165,3 +166,68 @@ def running_workers(settings: Settings, *names: str) -> Iterator[list[Service]]:
     finally:
         for service in services:
             service.stop()
+
+
+def explain_missing(settings: Settings, spec: TopicSpec, missing: set[str], group: str) -> str:
+    """Where unanswered requests sit: per partition their offsets, the group's commit, the end.
+
+    Also re-reads the results topic from the start with a fresh consumer, so a failure can tell
+    a worker that never answered from a collector that missed an answer.
+    """
+    topic = settings.topic(spec.name)
+    placed: dict[int, list[int]] = defaultdict(list)
+    ends: dict[int, int] = {}
+    for partition, message in _read_all(settings, topic):
+        ends[partition] = max(ends.get(partition, 0), message.offset() + 1)
+        if getattr(decode(message.value(), message.headers()), "request_id", None) in missing:
+            placed[partition].append(message.offset())
+    answered = {
+        key
+        for _, message in _read_all(settings, settings.topic(PREDICTIONS_RESULTS.name))
+        if (key := (message.key() or b"").decode()) in missing
+    }
+    committed = group_offsets(settings, spec, group)
+    lines = [f"{len(missing)} missing; {len(answered)} of them do have a result on the topic"]
+    for partition in sorted(ends):
+        offsets = sorted(placed.get(partition, []))
+        span = f"{offsets[0]}..{offsets[-1]} ({len(offsets)})" if offsets else "none"
+        lines.append(
+            f"  {topic}[{partition}]: missing at {span}; group committed {committed.get(partition)};"
+            f" end {ends[partition]}"
+        )
+    return "\n".join(lines)
+
+
+def group_offsets(settings: Settings, spec: TopicSpec, group: str) -> dict[int, int]:
+    """The consumer group's committed offset per partition of a topic (-1: none yet)."""
+    topic = settings.topic(spec.name)
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    wanted = [TopicPartition(topic, p) for p in sorted(partitions)]
+    listed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, wanted)])
+    return {tp.partition: tp.offset for tp in listed[group].result(10).topic_partitions}
+
+
+def _read_all(settings: Settings, topic: str) -> Iterator[tuple[int, Message]]:
+    """Every message of a topic from the start (a group-less consumer, stops at the ends)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": "explain",
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        open_partitions = set(partitions)
+        while open_partitions:
+            message = consumer.poll(5)
+            if message is None:
+                break
+            if message.error():
+                open_partitions.discard(message.partition())
+                continue
+            yield message.partition(), message
+    finally:
+        consumer.close()

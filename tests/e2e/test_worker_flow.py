@@ -17,7 +17,15 @@ from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_REQUESTS, TRANSFERS_COM
 from stack.redis_server import redis_client
 from stack.settings import Settings
 from tests.e2e.conftest import HISTORY
-from tests.flow_helpers import collecting, history, publish, publish_in_order, running_workers
+from tests.flow_helpers import (
+    collecting,
+    explain_missing,
+    group_offsets,
+    history,
+    publish,
+    publish_in_order,
+    running_workers,
+)
 
 RESULT_TIMEOUT = 180.0
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
@@ -39,6 +47,10 @@ def requests(count: int, prefix: str, players: int = 40) -> list[PredictionReque
         )
         for i in range(count)
     ]
+
+
+def worker_group(settings: Settings) -> str:
+    return f"{settings.topic_prefix}{settings.worker_app_id}"
 
 
 def comparable(result: PredictionResult) -> dict[str, object]:
@@ -162,9 +174,13 @@ def test_killed_worker_restarts_and_every_request_gets_a_result(
             assert results.wait_until(lambda rs: len(rs) >= 300, RESULT_TIMEOUT), worker.log_tail()
             worker.kill()
             publish(served, PREDICTIONS_REQUESTS, stream[1500:])
+        committed_at_kill = group_offsets(served, PREDICTIONS_REQUESTS, worker_group(served))
         with running_workers(served, "w1") as (restarted,):
             missing = results.wait_for_ids(ids, RESULT_TIMEOUT)
-            assert not missing, f"{len(missing)} unanswered\n{restarted.log_tail()}"
+            assert not missing, (
+                f"{explain_missing(served, PREDICTIONS_REQUESTS, missing, worker_group(served))}\n"
+                f"committed when the worker was killed: {committed_at_kill}\n{restarted.log_tail()}"
+            )
     duplicates = {rid: rs for rid, rs in results.results.items() if len(rs) > 1}
     for rid, copies in duplicates.items():
         first = comparable(copies[0])
