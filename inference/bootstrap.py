@@ -20,13 +20,17 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
-    from schemas.topics import PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
+    from schemas.topics import PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
     from stack.redis_server import redis_client
 
     threadpool_limits(1)
     limit_fetch_wait(settings.worker_fetch_max_wait_ms)
     commit_before_revoke()
-    no_read_offset_filter([settings.topic(PREDICTIONS_REQUESTS.name)])
+    # Requests: the ledger recognises repeats. Records and transfers: player-state updates are
+    # idempotent, so a repeat costs nothing while a record Faust drops would be missing.
+    no_read_offset_filter(
+        settings.topic(t.name) for t in (PREDICTIONS_REQUESTS, PLAYERS_RECORDS, TRANSFERS_COMPLETED)
+    )
     holder = ModelHolder(
         store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
         model_name=settings.model_name,

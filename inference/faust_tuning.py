@@ -18,7 +18,8 @@
    When a seek (its own on assignment, or ours) races records already fetched, the stale
    records run the read offset up and the re-read below it is dropped without a word, or
    the skipped stretch is committed. For the request topic the worker keeps its own ledger
-   (inference/delivered_offsets.py), which recognises repeats, so Faust's filter is off there.
+   (inference/delivered_offsets.py), which recognises repeats, and player-state updates are
+   idempotent, so Faust's filter is off for requests, records and transfers.
 """
 
 from __future__ import annotations
