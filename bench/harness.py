@@ -47,6 +47,18 @@ KafkaHeaders = list[tuple[str, str | bytes | None]]
 Encoded = tuple[str, bytes | None, bytes, KafkaHeaders, str]
 
 
+def steady_rate(received: Sequence[float], trim: float = 0.1) -> float:
+    """Results per second between the first and last ``trim`` of arrivals.
+
+    A run's start-up (connections, first fetches) and its tail are fixed costs that would make
+    the rate depend on how many messages were sent; the middle of the run does not.
+    """
+    times = sorted(received)
+    low, high = int(len(times) * trim), int(len(times) * (1 - trim)) - 1
+    span = times[high] - times[low]
+    return (high - low) / span if span > 0 else float("inf")
+
+
 def load() -> str:
     """The 1/5/15-minute load averages (2 cores here: above 2 means waiting for CPU)."""
     one, five, fifteen = os.getloadavg()
@@ -221,6 +233,7 @@ class Seen:
     status: str
     version: str | None
     worker_total_ms: float | None  # the worker's own figure: request broker time -> result built
+    worker_queued_ms: float | None = None  # of which before its batch started
 
 
 class ResultCollector:
@@ -249,20 +262,29 @@ class ResultCollector:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            messages = self._consumer.consume(num_messages=1000, timeout=0.1)
-            if not messages:
+            # poll, then drain what is there: consume(n, timeout) waits for n messages or the
+            # timeout, which would add up to the timeout to every latency measured
+            first = self._consumer.poll(0.1)
+            if first is None:
                 continue
             received = time.time()
+            messages = [first, *self._consumer.consume(num_messages=999, timeout=0)]
             seen: list[tuple[str, Seen]] = []
             for message in messages:
                 if message.error() is not None:
                     continue
                 body = json.loads(message.value() or b"{}")
-                total = (body.get("timings") or {}).get("total")
+                timings = body.get("timings") or {}
                 seen.append(
                     (
                         body.get("request_id", ""),
-                        Seen(received, body.get("status", "?"), body.get("model_version"), total),
+                        Seen(
+                            received,
+                            body.get("status", "?"),
+                            body.get("model_version"),
+                            timings.get("total"),
+                            timings.get("queued"),
+                        ),
                     )
                 )
             with self._changed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import faust
@@ -43,6 +43,7 @@ from schemas.topics import (
     TRANSFERS_COMPLETED,
 )
 from stack.async_producer import AsyncProducer, DeliveryFailed
+from stack.heap import freeze_long_lived
 from stack.kafka_clients import make_producer
 from stack.settings import Settings
 
@@ -168,6 +169,7 @@ def build_app(
     @app.agent(requests_topic, name="score-requests")
     async def score_requests(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         await _wait(view.caught_up, VIEW_CATCH_UP_TIMEOUT_S, "transfers view")
+        freeze_long_lived()  # start-up is done: imports and feature state (a model load freezes again)
         scoring[0] = False
         wait_s = settings.worker_batch_wait_ms / 1000
         async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
@@ -325,17 +327,21 @@ def build_app(
         except Exception:  # noqa: BLE001 - a restart then repeats a few answers
             log.warning("final commit of request offsets failed", exc_info=True)
 
+    async def refresh_model() -> None:
+        if await holder.refresh():
+            freeze_long_lived()  # the new model's objects join the long-lived heap
+
     @app.task
     async def load_first_model() -> None:
-        await holder.refresh()
+        await refresh_model()
 
     @app.timer(interval=settings.worker_model_poll_s)
     async def poll_model() -> None:
-        await holder.refresh()
+        await refresh_model()
 
     @app.task
     async def follow_lifecycle() -> None:
-        await _follow_lifecycle(settings, holder)
+        await _follow_lifecycle(settings, refresh_model)
 
     @app.task
     async def follow_transfers() -> None:
@@ -344,7 +350,7 @@ def build_app(
     return app
 
 
-async def _follow_lifecycle(settings: Settings, holder: ModelHolder) -> None:
+async def _follow_lifecycle(settings: Settings, refresh_model: Callable[[], Awaitable[None]]) -> None:
     """Every worker reads every lifecycle event (no group) and swaps on it at once."""
     topic = settings.topic(MODELS_LIFECYCLE.name)
     consumer = AIOKafkaConsumer(
@@ -360,7 +366,7 @@ async def _follow_lifecycle(settings: Settings, holder: ModelHolder) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=1000)
             if any(batches.values()):
-                await holder.refresh()
+                await refresh_model()
     finally:
         await consumer.stop()
 

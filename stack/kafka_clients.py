@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
 
 from stack.settings import Settings
 
@@ -22,8 +22,24 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     return config
 
 
-def make_producer(settings: Settings, **overrides: Any) -> Producer:
-    return Producer(producer_config(settings, **overrides))
+def make_producer(settings: Settings, connect_timeout_s: float = 1.0, **overrides: Any) -> Producer:
+    producer = Producer(producer_config(settings, **overrides))
+    connect(producer, connect_timeout_s)
+    return producer
+
+
+def connect(producer: Producer, timeout_s: float) -> bool:
+    """Connect to a broker now; False (and no error) when none answers within ``timeout_s``.
+
+    An idempotent producer asks for its producer id as it starts; with no broker connected yet
+    it retries on a 500 ms timer, so the first messages of a fresh producer waited half a
+    second (measured: 504 ms, 1 ms after this metadata request).
+    """
+    try:
+        producer.list_topics(timeout=timeout_s)
+    except KafkaException:
+        return False
+    return True
 
 
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:

@@ -16,6 +16,7 @@ from consumers.api.metrics import ApiMetrics
 from consumers.api.middleware import BodyLimit, RequestMetrics
 from consumers.api.ports import Services
 from consumers.api.routes import health, models, observe, players, predictions
+from stack.heap import freeze_long_lived
 from stack.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -54,6 +55,7 @@ def create_app(settings: Settings, build: Build | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with build(settings, metrics) as services:
             app.state.services = services
+            freeze_long_lived()  # a full collection of the start-up heap would stall requests
             yield
 
     app = FastAPI(
