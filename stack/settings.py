@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     )
     worker_batch_size: int = Field(default=256, ge=1, description="Most requests scored in one batch.")
     worker_batch_wait_ms: float = Field(
-        default=5.0, ge=0, description="Longest wait to fill a batch before scoring what is there."
+        default=2.0, ge=0, description="Longest wait to fill a batch before scoring what is there."
     )
     worker_no_model_wait_s: float = Field(
         default=10.0, ge=0, description="How long requests wait for a first model before a no_model result."
