@@ -60,9 +60,18 @@ class AsyncProducer:
 
     async def send_all(self, messages: Sequence[OutgoingMessage], timeout_s: float) -> None:
         """Produce every message; returns once the broker confirmed all of them."""
+        await confirmed(self.produce_all(messages), len(messages), timeout_s)
+
+    def produce_all(self, messages: Sequence[OutgoingMessage]) -> asyncio.Future[None]:
+        """Hand every message to librdkafka now; the future settles once the broker confirmed all.
+
+        Raises DeliveryFailed at once when a message can't even be queued.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if not messages:
-            return
-        pending = _Pending(asyncio.get_running_loop().create_future(), len(messages))
+            future.set_result(None)
+            return future
+        pending = _Pending(future, len(messages))
         report = self._reporter(pending)
         for sent, (topic, key, value, headers) in enumerate(messages):
             try:
@@ -79,17 +88,20 @@ class AsyncProducer:
                 ) from exc
             except KafkaException as exc:  # refused before sending: too large, unknown topic, ...
                 raise DeliveryFailed(f"not produced: {exc.args[0]}") from exc
-        try:
-            await asyncio.wait_for(asyncio.shield(pending.future), timeout_s)
-        except TimeoutError as exc:
-            raise DeliveryFailed(
-                f"the broker did not confirm {pending.remaining} of {len(messages)} messages in {timeout_s}s"
-            ) from exc
+        return future
 
     def close(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
         self._thread.join(timeout_s)
         self.producer.flush(timeout_s)
+
+
+async def confirmed(future: asyncio.Future[None], count: int, timeout_s: float) -> None:
+    """Wait for a ``produce_all`` future; DeliveryFailed when it fails or takes over ``timeout_s``."""
+    try:
+        await asyncio.wait_for(asyncio.shield(future), timeout_s)
+    except TimeoutError as exc:
+        raise DeliveryFailed(f"the broker did not confirm {count} messages in {timeout_s}s") from exc
 
 
 def _settle_all(finished: list[_Pending]) -> None:
