@@ -12,9 +12,10 @@ b. passthrough: the very same request bytes through a bare confluent-kafka
    consume-and-produce loop (a child process of this script, as the worker is one; same
    producer settings), timed the same way; then the ratio worker / passthrough of the
    steady rates (the end-to-end ratio next to it);
-c. latency at a fixed offered rate (default 1,000/s for 10 s): result consumed time minus
-   request send time, by request id, p50/p90/p99/max; the worker's own share of it (request
-   broker timestamp to result built) next to it;
+c. latency at a fixed offered rate (default 1,000/s for 10 s, sent with linger 1 ms as the
+   REST facade sends): result consumed time minus request send time, by request id,
+   p50/p90/p99/max; the worker's own share of it (request timestamp to result built) and
+   the part of that spent queued before its batch started next to it;
 d. hot swap: requests flow at a steady rate, a second model is trained on another history
    and promoted (retrainer.initial.train_initial, in a child process); time from the
    promotion (train_initial returned, i.e. ModelPromoted delivered) to the first result
@@ -329,6 +330,8 @@ def throughput_phase(
     middle = load_1m()
     plain = run_passthrough(settings, requests)
     ratio = through["steady"] / plain["steady"]
+    end_to_end = through["rate"] / plain["rate"]  # the definition: N over first send to last result
+    met = min(ratio, end_to_end) >= TARGET_RATIO
     print(
         f"b. passthrough: {len(requests)} messages in {plain['s']:.2f}s: {plain['rate']:,.0f} msg/s  "
         f"[load {middle} -> {load()}]",
@@ -339,9 +342,8 @@ def throughput_phase(
         f"passthrough {plain['steady']:,.0f} msg/s"
     )
     print(
-        f"   ratio worker / passthrough = {ratio:.1%} steady, "
-        f"{through['rate'] / plain['rate']:.1%} end to end "
-        f"(target >= {TARGET_RATIO:.0%}: {verdict(ratio >= TARGET_RATIO)})"
+        f"   ratio worker / passthrough = {ratio:.1%} steady, {end_to_end:.1%} end to end "
+        f"(target >= {TARGET_RATIO:.0%} on both: {verdict(met)})"
     )
     return {
         "worker_requests": len(requests),
@@ -353,10 +355,10 @@ def throughput_phase(
         "passthrough_s": round(plain["s"], 3),
         "passthrough_msg_per_s": round(plain["rate"], 1),
         "passthrough_steady_msg_per_s": round(plain["steady"], 1),
-        "ratio_end_to_end": round(through["rate"] / plain["rate"], 4),
+        "ratio_end_to_end": round(end_to_end, 4),
         "passthrough_load_1m": middle,
         "ratio": round(ratio, 4),
-        "ratio_target_met": ratio >= TARGET_RATIO,
+        "ratio_target_met": met,
     }
 
 

@@ -1,4 +1,4 @@
-"""freeze_long_lived: what exists is exempt from collections, garbage is not frozen, new objects are collected."""
+"""freeze_long_lived: live objects leave the collected heap; garbage and later cycles are still collected."""
 
 from __future__ import annotations
 
