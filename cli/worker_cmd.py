@@ -14,14 +14,30 @@ def worker(
         help="This worker's name: its local data folder. Unique per worker on one machine.",
     ),
     loglevel: str = typer.Option("warn", help="Faust log level: crit, error, warn, info or debug."),
+    metrics_port: int | None = typer.Option(
+        None,
+        min=0,
+        max=65535,
+        help="Port of this worker's Prometheus /metrics (default: MLOPS_FC_WORKER_METRICS_PORT); 0: none.",
+        show_default=False,
+    ),
 ) -> None:
     """Score prediction requests with the current model until stopped (Ctrl-C / SIGTERM).
 
     Reads players.records and transfers.completed into feature state, scores
     predictions.requests in micro-batches and writes one result per request to
-    predictions.results. Start several with different --name values: they share the work.
-    The model comes from Redis and is hot-swapped on models.lifecycle events.
+    predictions.results. Start several with different --name values (and --metrics-port
+    values on one machine): they share the work. The model comes from Redis and is
+    hot-swapped on models.lifecycle events.
     """
     from inference.bootstrap import run_worker
+    from inference.metrics import MetricsPortInUse
 
-    run_worker(Settings(), name=name, loglevel=loglevel)
+    settings = Settings()
+    if metrics_port is not None:
+        settings = settings.model_copy(update={"worker_metrics_port": metrics_port})
+    try:
+        run_worker(settings, name=name, loglevel=loglevel)
+    except MetricsPortInUse as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from exc

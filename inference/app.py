@@ -25,6 +25,7 @@ from features.update import update_player
 from features.vector import vector
 from inference.delivered_offsets import DeliveredOffsets
 from inference.faust_tuning import commit_offsets, committed_offset
+from inference.metrics import WorkerMetrics
 from inference.model_holder import ModelHolder
 from inference.recovery_watch import RecoveryWatch
 from inference.scoring import SOURCE, Pending, score_batch
@@ -52,6 +53,7 @@ VIEW_CATCH_UP_TIMEOUT_S = 120.0
 # Batches whose results are still on their way to the broker while the next one is scored:
 # waiting for each batch's acks before taking the next cost 4-6 ms of every batch cycle.
 BATCHES_IN_FLIGHT = 2
+LAG_REFRESH_S = 2.0  # the metrics' lag snapshot (Prometheus scrapes every 5 s in compose)
 DRAIN_TIMEOUT_S = 30.0  # revocation and shutdown wait this long for results in flight
 # librdkafka retries a message for message.timeout.ms (5 min) before it reports a failure;
 # past that the batch's offsets stay unconfirmed and its requests are read again.
@@ -59,9 +61,18 @@ RESULT_DELIVERY_TIMEOUT_S = 330.0
 
 
 def build_app(
-    settings: Settings, holder: ModelHolder, view: TransfersView, datadir: str, worker_name: str = "worker-1"
+    settings: Settings,
+    holder: ModelHolder,
+    view: TransfersView,
+    datadir: str,
+    worker_name: str = "worker-1",
+    metrics: WorkerMetrics | None = None,
 ) -> faust.App:
     source = f"{SOURCE}/{worker_name}"  # results name the worker that scored them
+    metrics = metrics or WorkerMetrics(worker_name)
+    metrics.model.version = lambda: holder.version  # read at scrape time
+    metrics.model.swaps = lambda: len(holder.swaps)
+    metrics.model.refused = lambda: len(holder.refused)
     app = faust.App(
         f"{settings.topic_prefix}{settings.worker_app_id}",
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
@@ -124,6 +135,7 @@ def build_app(
         )
         key, value, headers = encode(letter, key=message.topic)
         await dead_letters_topic.send(key=key, value=value, headers=headers)
+        metrics.dead_letters.labels(_logical(settings, message.topic), error_type).inc()
 
     @app.agent(ingest_topic, name="player-state")
     async def update_player_state(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
@@ -205,23 +217,24 @@ def build_app(
                 results = _error_results(batch, holder, model, exc, started, source)
             outgoing = [(results_topic_name, *encode(r, key=r.request_id)) for r in results]
         else:
-            outgoing = []  # all dead-lettered: nothing to deliver, the offsets are still confirmed
+            results, outgoing = [], []  # all dead-lettered: nothing to deliver, offsets still confirmed
         await in_flight.acquire()
         try:
             delivery = results_out.produce_all(outgoing)
         except DeliveryFailed:
             in_flight.release()
+            metrics.delivery_failures.inc()
             log.exception("results of %d requests not produced; they will be read again", len(batch))
             return
         previous = last_confirmation[0]
         last_confirmation[0] = asyncio.create_task(
-            _confirm(previous, delivery, len(outgoing), _offsets_by_partition(fresh))
+            _confirm(previous, delivery, results, _offsets_by_partition(fresh))
         )
 
     async def _confirm(
         previous: asyncio.Task[None] | None,
         delivery: asyncio.Future[None],
-        count: int,
+        results: list[PredictionResult],
         offsets: dict[TP, list[int]],
     ) -> None:
         """Record a batch's offsets once its results are confirmed, after the batches before it.
@@ -233,13 +246,17 @@ def build_app(
             if previous is not None:
                 await previous  # never raises: each link catches its own failures
             try:
-                await confirmed(delivery, count, RESULT_DELIVERY_TIMEOUT_S)
+                await confirmed(delivery, len(results), RESULT_DELIVERY_TIMEOUT_S)
             except DeliveryFailed:
-                log.exception("results of %d requests not delivered; they will be read again", count)
+                metrics.delivery_failures.inc()
+                log.exception("results of %d requests not delivered; they will be read again", len(results))
                 return
+            if results:
+                metrics.observe_results(results, len(results))
             for tp, batch_offsets in offsets.items():
                 delivered.confirm(tp, batch_offsets)
             for tp, offset in delivered.skipped(time.monotonic()).items():
+                metrics.rereads.inc()
                 log.warning(
                     "requests %s[%d] from %d were never delivered to the agent: reading them again",
                     *tp,
@@ -313,6 +330,7 @@ def build_app(
         await track([tp for tp in owned if not delivered.tracks(tp)])
         positions = {tp: await consumer.position(tp) for tp in owned}
         for tp, offset in delivered.stalled(positions, time.monotonic()).items():
+            metrics.rereads.inc()
             log.warning(
                 "requests %s[%d] fetched up to %s but answered only up to %d: reading them again",
                 tp.topic,
@@ -353,6 +371,25 @@ def build_app(
         }
         if offsets and await commit_offsets(app.consumer, offsets):
             delivered.committed(offsets)
+
+    @app.timer(interval=LAG_REFRESH_S)
+    async def refresh_lag() -> None:
+        """Per topic: messages past what this worker has handled (requests: answered)."""
+        consumer = app.consumer
+        by_topic: dict[str, int] = {}
+        for tp in consumer.assignment():
+            if tp.topic == requests_name:
+                handled = delivered.frontier(tp)
+            elif tp.topic in ingest_names:
+                handled = player_progress.applied(tp.topic, tp.partition)
+            else:
+                continue  # changelogs: Faust's table recovery
+            highwater = consumer.highwater(tp)
+            if highwater is None or handled is None:
+                continue
+            name = _logical(settings, tp.topic)
+            by_topic[name] = by_topic.get(name, 0) + max(highwater - handled, 0)
+        metrics.set_lag(by_topic)
 
     @app.timer(interval=settings.worker_commit_interval_s)
     async def commit_answered_requests() -> None:
@@ -448,6 +485,12 @@ def _read_start_offsets(admin: AdminClient, group: str, partitions: list[TP]) ->
         for tp, future in earliest.items():
             offsets[TP(tp.topic, tp.partition)] = future.result(10).offset
     return offsets
+
+
+def _logical(settings: Settings, topic: str) -> str:
+    """A topic's catalogue name, without this deployment's prefix (stable metric labels)."""
+    prefix = settings.topic_prefix
+    return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
 
 
 def _offsets_by_partition(events: list[faust.EventT]) -> dict[TP, list[int]]:

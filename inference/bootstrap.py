@@ -8,7 +8,10 @@ from stack.settings import Settings
 
 
 def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn") -> None:
-    """Run one inference worker until SIGTERM/Ctrl-C. Several may share the consumer group."""
+    """Run one inference worker until SIGTERM/Ctrl-C. Several may share the consumer group.
+
+    Raises MetricsPortInUse before anything starts when its metrics port is taken.
+    """
     # One thread for numpy/OpenMP: Faust is single-threaded and several workers share cores.
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
@@ -17,12 +20,15 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
 
     from inference.app import build_app
     from inference.faust_tuning import commit_before_revoke, limit_fetch_wait, no_read_offset_filter
+    from inference.metrics import WorkerMetrics
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
     from schemas.topics import PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
     from stack.redis_server import redis_client
 
+    metrics = WorkerMetrics(name)
+    metrics.serve(settings.worker_metrics_host, settings.worker_metrics_port)  # fails fast if taken
     threadpool_limits(1)
     limit_fetch_wait(settings.worker_fetch_max_wait_ms)
     commit_before_revoke()
@@ -39,5 +45,5 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     view = TransfersView(settings.kafka_bootstrap_servers, settings.topic(TRANSFERS_COMPLETED.name))
     datadir = settings.state_dir / "workers" / name
     datadir.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, holder, view, str(datadir), worker_name=name)
+    app = build_app(settings, holder, view, str(datadir), worker_name=name, metrics=metrics)
     faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -40,6 +40,10 @@ class IngestProgress:
             self._next[key] = offset + 1
         self._advanced.set()
 
+    def applied(self, topic: str, partition: int) -> int | None:
+        """The next offset to apply on this partition (None: nothing applied or seeded yet)."""
+        return self._next.get((topic, partition))
+
     def seed(self, topic: str, partition: int, next_offset: int | None) -> None:
         """Everything before ``next_offset`` is already in the state (e.g. restored from a changelog)."""
         if next_offset is not None and next_offset > self._next.get((topic, partition), 0):

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="Address of the worker's Prometheus /metrics (0.0.0.0: all)."
+    )
+    worker_metrics_port: int = Field(
+        default=9102,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus /metrics, one per worker on a machine; 0: none.",
+    )
+
     # Drift monitor
     monitor_group_id: str = Field(
         default="mlops-fc-monitor", description="Consumer group of `mlops-fc monitor` (after topic_prefix)."

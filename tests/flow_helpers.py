@@ -19,6 +19,7 @@ from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted
 from schemas.topics import PREDICTIONS_RESULTS, TopicSpec
 from stack.kafka_clients import make_producer
+from stack.processes import free_port
 from stack.services import Service, start_service
 from stack.settings import Settings
 
@@ -159,7 +160,10 @@ def collecting(settings: Settings) -> Iterator[ResultCollector]:
 def running_workers(settings: Settings, *names: str) -> Iterator[list[Service]]:
     """Start ``mlops-fc worker`` processes; on exit stop them and show their logs if a test failed."""
     services = [
-        start_service(settings, name, "worker", "--name", name, "--loglevel", "info") for name in names
+        start_service(
+            settings, name, "worker", "--name", name, "--loglevel", "info", "--metrics-port", str(free_port())
+        )
+        for name in names
     ]
     try:
         yield services

@@ -26,6 +26,7 @@ def local_stack_settings(state_dir: Path) -> Settings:
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
         redis_persistence=False,
         mlflow_tracking_uri=None,
+        worker_metrics_port=0,  # workers of a test get a free port each (tests.flow_helpers)
     )
 
 

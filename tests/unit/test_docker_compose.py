@@ -333,12 +333,16 @@ def _config_file(compose: dict[str, Any], service: dict[str, Any], target: str) 
 
 
 def _metric_names() -> set[str]:
-    """What the facade's /metrics exposes, as Prometheus sees it (counters get _total, ...)."""
+    """What the facade's and a worker's /metrics expose, as Prometheus sees it (counters get _total, ...)."""
     from prometheus_client import generate_latest
 
     from consumers.api.metrics import ApiMetrics
+    from inference.metrics import WorkerMetrics
 
-    text = generate_latest(ApiMetrics().registry).decode()
+    text = (
+        generate_latest(ApiMetrics().registry).decode()
+        + generate_latest(WorkerMetrics("w").registry).decode()
+    )
     names = set(re.findall(r"^# TYPE (\S+) (\w+)", text, re.MULTILINE))
     out = set()
     for name, kind in names:
@@ -363,12 +367,29 @@ def test_prometheus_scrapes_the_api_metrics_endpoint(
     targets = {
         (job.get("metrics_path", "/metrics"), target)
         for job in config["scrape_configs"]
-        for static in job["static_configs"]
+        for static in job.get("static_configs", [])
         for target in static["targets"]
     }
     assert ("/metrics", f"api:{api_port}") in targets
     assert prometheus["depends_on"]["api"]["condition"] == "service_healthy"
     assert 9090 in _published_host_ports(prometheus)
+
+
+def test_prometheus_finds_every_worker_replica_by_dns(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    config = yaml.safe_load(
+        _config_file(compose, services["prometheus"], "/etc/prometheus/prometheus.yml").read_text()
+    )
+    worker = _environment(services["worker"])
+    assert worker["MLOPS_FC_WORKER_METRICS_HOST"] == "0.0.0.0"  # reachable from the prometheus container
+    discovered = {
+        (job.get("metrics_path", "/metrics"), name, sd["port"], sd["type"])
+        for job in config["scrape_configs"]
+        for sd in job.get("dns_sd_configs", [])
+        for name in sd["names"]
+    }
+    assert ("/metrics", "worker", int(worker["MLOPS_FC_WORKER_METRICS_PORT"]), "A") in discovered
 
 
 def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(

@@ -1,0 +1,99 @@
+"""A worker's Prometheus /metrics on the real stack: counts match what went through Kafka."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+from schemas.topics import PREDICTIONS_REQUESTS
+from stack.kafka_clients import make_producer
+from stack.processes import free_port
+from stack.services import settings_env, start_service
+from stack.settings import Settings
+from tests.api_helpers import wait_until
+from tests.e2e.test_worker_flow import requests
+from tests.flow_helpers import collecting, publish
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(url: str) -> Samples:
+    text = httpx.get(url, timeout=10).text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def test_worker_metrics_count_results_dead_letters_model_and_lag(served: Settings) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    asked = requests(60, "metrics")
+    worker = start_service(
+        served,
+        "w-metrics",
+        "worker",
+        "--name",
+        "w-metrics",
+        "--loglevel",
+        "info",
+        "--metrics-port",
+        str(port),
+    )
+    try:
+        with collecting(served) as results:
+            publish(served, PREDICTIONS_REQUESTS, asked)
+            producer = make_producer(served)
+            for i in range(3):  # not JSON: three dead letters, nothing scored
+                producer.produce(served.topic(PREDICTIONS_REQUESTS.name), key=f"bad-{i}", value=b"{oops")
+            assert producer.flush(30) == 0
+            missing = results.wait_for_ids([r.request_id for r in asked], 180)
+            assert not missing, worker.log_tail()
+
+        def settled() -> bool:
+            samples = scrape(url)
+            return (
+                value(samples, "mlops_fc_worker_results_total", status="ok") == len(asked)
+                and value(samples, "mlops_fc_worker_lag", topic="predictions.requests") == 0
+            )
+
+        assert wait_until(settled, 30, interval=0.5), scrape(url)
+        samples = scrape(url)
+    finally:
+        worker.stop()
+    assert value(samples, "mlops_fc_worker_info", worker="w-metrics") == 1
+    assert value(samples, "mlops_fc_worker_model_version") == 1
+    assert value(samples, "mlops_fc_worker_model_swaps_total") == 1  # the first model
+    assert value(samples, "mlops_fc_worker_models_refused_total") == 0
+    assert value(samples, "mlops_fc_worker_request_seconds_count") == len(asked)
+    batches = value(samples, "mlops_fc_worker_batch_size_count")
+    assert batches is not None and 1 <= batches <= len(asked)
+    assert value(samples, "mlops_fc_worker_batch_size_sum") == len(asked)
+    dead = value(
+        samples,
+        "mlops_fc_worker_dead_letters_total",
+        topic="predictions.requests",
+        error_type="SchemaDecodeError",
+    )
+    assert dead == 3
+
+
+def test_a_taken_metrics_port_stops_the_worker_with_a_clear_error(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        outcome = CliRunner().invoke(
+            cli, ["worker", "--name", "w-taken", "--metrics-port", str(port)], env=settings_env(settings)
+        )
+    assert outcome.exit_code == 2, outcome.output
+    assert f"127.0.0.1:{port}" in outcome.output and "MLOPS_FC_WORKER_METRICS_PORT" in outcome.output
