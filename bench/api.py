@@ -190,7 +190,10 @@ def main() -> None:
     model = train_initial(settings, transfers=transfers)
     print(f"model v{model.version} on {len(transfers)} transfers; prefix {settings.topic_prefix}", flush=True)
     logs = settings.state_dir / "logs" / f"bench-api-{run}"
-    worker = start_service(settings, "worker", "worker", "--name", f"bench-{run}", log_dir=logs)
+    metrics_port = str(free_port())
+    worker = start_service(
+        settings, "worker", "worker", "--name", f"bench-{run}", "--metrics-port", metrics_port, log_dir=logs
+    )
     api = start_service(settings, "api", "api", "--loglevel", "warning", log_dir=logs)
     url = f"http://127.0.0.1:{settings.api_port}"
     figures: dict[str, Any] = {"bench": "api", "cores": os.cpu_count(), "seconds_per_rate": args.seconds}

@@ -65,6 +65,7 @@ from retrainer.initial import train_initial  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import MODELS_LIFECYCLE  # noqa: E402
 from stack.kafka_clients import connect, make_producer, producer_config  # noqa: E402
+from stack.processes import free_port  # noqa: E402
 from stack.services import Service, start_service  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
@@ -307,7 +308,7 @@ def rounded(prefix: str, values: dict[str, Any], digits: int = 3) -> dict[str, A
 
 def start_worker(settings: Settings, name: str, collector: ResultCollector, transfers: list[Any]) -> Service:
     """Start `mlops-fc worker` and wait until it answers a first few hundred requests."""
-    worker = start_service(settings, name, "worker", "--name", name)
+    worker = start_service(settings, name, "worker", "--name", name, "--metrics-port", str(free_port()))
     warm = make_requests(settings, transfers, WARM_UP, "warm")
     producer = make_producer(settings)
     produce_all(producer, warm)

@@ -64,6 +64,7 @@ from schemas.monitoring import DriftDetected  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
+from stack.processes import free_port  # noqa: E402
 from stack.services import Service, start_service  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
@@ -194,7 +195,9 @@ def start_services(
 ) -> list[Service]:
     """A worker answering requests and a retrainer in its consumer group, both ready."""
     services = [
-        start_service(settings, f"{name}-worker", "worker", "--name", f"{name}-worker"),
+        start_service(
+            settings, f"{name}-worker", "worker", f"--name={name}-worker", f"--metrics-port={free_port()}"
+        ),
         start_service(settings, f"{name}-retrainer", "retrainer"),
     ]
     worker, retrainer = services

@@ -15,11 +15,15 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     # One thread for numpy/OpenMP: Faust is single-threaded and several workers share cores.
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-    import faust
     from threadpoolctl import threadpool_limits
 
     from inference.app import build_app
-    from inference.faust_tuning import commit_before_revoke, limit_fetch_wait, no_read_offset_filter
+    from inference.faust_tuning import (
+        SpinnerlessWorker,
+        commit_before_revoke,
+        limit_fetch_wait,
+        no_read_offset_filter,
+    )
     from inference.metrics import WorkerMetrics
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
@@ -46,4 +50,4 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     datadir = settings.state_dir / "workers" / name
     datadir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings, holder, view, str(datadir), worker_name=name, metrics=metrics)
-    faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    SpinnerlessWorker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
