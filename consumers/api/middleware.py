@@ -62,7 +62,11 @@ class _TooLarge(Exception):
 
 
 class RequestMetrics:
-    """Counts and times every HTTP request by its route template (not its raw path)."""
+    """Counts and times every HTTP request by its route template (not its raw path).
+
+    Each response also carries ``Server-Timing: app;dur=MS`` (request received to response
+    started), so a client can tell time in the facade from time on the network and in itself.
+    """
 
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
@@ -78,6 +82,9 @@ class RequestMetrics:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                took_ms = (time.perf_counter() - started) * 1000
+                headers = [*message.get("headers", []), (b"server-timing", f"app;dur={took_ms:.2f}".encode())]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:

@@ -237,7 +237,10 @@ def test_topic_messages_404_for_unknown_topic(client: TestClient) -> None:
 
 def test_health_ready_metrics_docs_and_ui(settings: Settings) -> None:
     for client in client_for(settings):
-        assert client.get("/healthz").json() == {"status": "ok"}
+        health = client.get("/healthz")
+        assert health.json() == {"status": "ok"}
+        timing = health.headers["server-timing"]  # time spent in the facade, for clients
+        assert timing.startswith("app;dur=") and float(timing.removeprefix("app;dur=")) >= 0
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["model_version"] == "2"
         text = client.get("/metrics").text
