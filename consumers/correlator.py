@@ -92,7 +92,7 @@ class Correlator:
         assert self._loop is not None, "start() the correlator first"
         stored: dict[str, PredictionResult] = {}
         if check_store:
-            stored = await asyncio.to_thread(self.store.get_many, [r.request_id for r in requests])
+            stored = await self.store.lookup([r.request_id for r in requests])
         asked = [r for r in requests if r.request_id not in stored]
         futures: dict[str, asyncio.Future[PredictionResult]] = {}
         fresh = []

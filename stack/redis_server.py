@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import redis
+import redis.asyncio
 
 from stack.exceptions import PrerequisiteMissing
 from stack.processes import ensure_port_free, read_pid, require_ready, spawn, stop
@@ -18,6 +19,12 @@ def redis_client(settings: Settings, **kwargs: object) -> redis.Redis:
     """A client for the configured Redis; built by callers at start-up, never at import."""
     password = settings.redis_password.get_secret_value() if settings.redis_password else None
     return redis.Redis.from_url(settings.redis_url, password=password, **kwargs)  # type: ignore[arg-type]
+
+
+def async_redis_client(settings: Settings, **kwargs: object) -> redis.asyncio.Redis:
+    """The same, for an event loop (its connections belong to the loop that first uses them)."""
+    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+    return redis.asyncio.Redis.from_url(settings.redis_url, password=password, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

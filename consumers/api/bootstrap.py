@@ -19,7 +19,7 @@ from consumers.publisher import Publisher
 from consumers.reader import TopicReader
 from consumers.replica import Replica
 from consumers.result_store import RedisResultStore
-from stack.redis_server import redis_client
+from stack.redis_server import async_redis_client, redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,12 @@ class BrokerReadiness:
 @asynccontextmanager
 async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIterator[Services]:
     loop = asyncio.get_running_loop()
-    store = RedisResultStore(redis_client(settings), settings.topic_prefix, settings.result_ttl_s)
+    store = RedisResultStore(
+        redis_client(settings),
+        settings.topic_prefix,
+        settings.result_ttl_s,
+        async_client=async_redis_client(settings),
+    )
     publisher = Publisher(settings)
     correlator = Correlator(settings, publisher, store, on_result=metrics.observe_result)
     replica = Replica()
@@ -84,3 +89,4 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
         replica_reader.stop()
         correlator.stop()
         await asyncio.to_thread(publisher.close)
+        await store.aclose()

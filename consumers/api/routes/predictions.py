@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -123,7 +122,7 @@ async def get_prediction(
     found: ServicesDep,
 ) -> object:
     """The stored result (kept MLOPS_FC_RESULT_TTL_S); 202 while this facade still awaits it."""
-    result = await asyncio.to_thread(found.store.get, request_id)
+    result = (await found.store.lookup([request_id])).get(request_id)
     if result is not None:
         return _json(result)
     if found.predictor.pending(request_id):
