@@ -97,7 +97,8 @@ def build_app(
             acks=acks,
         )
 
-    ingest_names = (settings.topic(PLAYERS_RECORDS.name), settings.topic(TRANSFERS_COMPLETED.name))
+    transfers_name = settings.topic(TRANSFERS_COMPLETED.name)
+    ingest_names = (settings.topic(PLAYERS_RECORDS.name), transfers_name)
     ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name)
     player_progress = IngestProgress("player-state agent")
     # The worker commits request offsets itself, only past confirmed results (see DeliveredOffsets).
@@ -174,11 +175,33 @@ def build_app(
                 player_progress.seed(topic, partition, committed_offset(app.consumer, tp))
         return targets
 
+    async def transfers_view_targets() -> Targets:
+        """End offsets of transfers.completed that the club/market view must reach.
+
+        Partitions this worker's Faust consumer reads too take the high-water mark of its own
+        fetches, like player state: the fetch that brought the requests saw at least what was
+        published before them. Only the others cost a round trip to the broker per batch
+        (none with a single worker).
+        """
+        assigned = app.consumer.assignment()
+        targets: dict[tuple[str, int], int] = {}
+        ask = []
+        for partition in view.partitions:
+            tp = TP(transfers_name, partition)
+            highwater = app.consumer.highwater(tp) if tp in assigned else None
+            if highwater is None:
+                ask.append(partition)
+            else:
+                targets[(transfers_name, partition)] = highwater
+        if ask:
+            targets.update(await view.end_targets(ask))
+        return targets
+
     async def sync_state(events: list[faust.EventT]) -> None:
         """Read-your-writes: wait (bounded) for what was published before these requests."""
         limit = settings.worker_state_wait_s
         partitions = {event.message.partition for event in events}
-        view_targets = await view.end_targets()
+        view_targets = await transfers_view_targets()
         await asyncio.gather(
             player_progress.wait_for(lambda: player_targets(partitions), limit),
             view.progress.wait_for(lambda: view_targets, limit),

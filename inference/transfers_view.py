@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -81,16 +82,23 @@ class TransfersView:
             if self._offsets is not None:
                 await self._offsets.stop()
 
-    async def end_targets(self) -> Targets:
-        """The topic's end offsets now: what a request taken now should see applied."""
-        if self._consumer is None or not self._partitions:
+    @property
+    def partitions(self) -> list[int]:
+        """The topic's partitions, once the view has found them."""
+        return [tp.partition for tp in self._partitions]
+
+    async def end_targets(self, partitions: Iterable[int] | None = None) -> Targets:
+        """End offsets now (of ``partitions``, default all): what a request taken now should see applied."""
+        wanted = set(self.partitions if partitions is None else partitions)
+        asked = [tp for tp in self._partitions if tp.partition in wanted]
+        if self._consumer is None or not asked:
             return {}
         if self._offsets is None:
             # Its own connection: on the fetching consumer's, the request would queue behind a
             # long poll of the (mostly idle) topic and cost every batch up to half a second.
             self._offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
             await self._offsets.start()
-        ends = await self._offsets.end_offsets(self._partitions)
+        ends = await self._offsets.end_offsets(asked)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     async def _reached(self, consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
