@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
@@ -154,6 +156,37 @@ def collecting(settings: Settings) -> Iterator[ResultCollector]:
         yield collector
     finally:
         collector.close()
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def metrics_url(worker: Service) -> str:
+    """Where a worker started with --metrics-port (as running_workers does) serves /metrics."""
+    args = [str(a) for a in worker.process.args]  # type: ignore[union-attr]
+    return f"http://127.0.0.1:{args[args.index('--metrics-port') + 1]}/metrics"
+
+
+def scrape(url: str) -> Samples:
+    """Every sample of a Prometheus endpoint, by name and labels."""
+    text = httpx.get(url, timeout=10).text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def serving_version(worker: Service) -> float | None:
+    """The model version a running worker reports it serves (None if it does not answer yet)."""
+    try:
+        return sample(scrape(metrics_url(worker)), "mlops_fc_worker_model_version")
+    except httpx.HTTPError:
+        return None
 
 
 @contextmanager

@@ -22,8 +22,9 @@ from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT, PREDICTIONS_REQUE
 from stack.redis_server import redis_client
 from stack.services import settings_env, start_service
 from stack.settings import Settings
+from tests.api_helpers import wait_until
 from tests.e2e.conftest import HISTORY, SERVED_UNTIL
-from tests.flow_helpers import collecting, history, publish, running_workers
+from tests.flow_helpers import collecting, history, publish, running_workers, serving_version
 from tests.kafka_helpers import consume_until
 
 TIMEOUT = 240.0
@@ -90,6 +91,9 @@ def test_drift_retrains_promotes_a_better_challenger_and_workers_swap(served: Se
             outcome = events[-1]
             assert isinstance(outcome, ModelPromoted), f"{outcome}\n{retrainer.log_tail()}"
             assert outcome.version == "2" and outcome.previous_version == "1"
+            # The swap runs beside scoring (fetch, verify, smoke test): wait until the worker
+            # says it serves 2, then every request it takes must be answered by 2.
+            assert wait_until(lambda: serving_version(worker) == 2, TIMEOUT), worker.log_tail()
             after = probe(50, "after")
             publish(served, PREDICTIONS_REQUESTS, after)
             assert results.wait_until(lambda rs: all(r.request_id in rs for r in after), TIMEOUT), (

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from cli.main import app as cli
@@ -16,22 +14,7 @@ from stack.services import settings_env, start_service
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_worker_flow import requests
-from tests.flow_helpers import collecting, publish
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(url: str) -> Samples:
-    text = httpx.get(url, timeout=10).text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float | None:
-    return samples.get((name, tuple(sorted(labels.items()))))
+from tests.flow_helpers import collecting, publish, sample, scrape
 
 
 def test_worker_metrics_count_results_dead_letters_model_and_lag(served: Settings) -> None:
@@ -62,23 +45,23 @@ def test_worker_metrics_count_results_dead_letters_model_and_lag(served: Setting
         def settled() -> bool:
             samples = scrape(url)
             return (
-                value(samples, "mlops_fc_worker_results_total", status="ok") == len(asked)
-                and value(samples, "mlops_fc_worker_lag", topic="predictions.requests") == 0
+                sample(samples, "mlops_fc_worker_results_total", status="ok") == len(asked)
+                and sample(samples, "mlops_fc_worker_lag", topic="predictions.requests") == 0
             )
 
         assert wait_until(settled, 30, interval=0.5), scrape(url)
         samples = scrape(url)
     finally:
         worker.stop()
-    assert value(samples, "mlops_fc_worker_info", worker="w-metrics") == 1
-    assert value(samples, "mlops_fc_worker_model_version") == 1
-    assert value(samples, "mlops_fc_worker_model_swaps_total") == 1  # the first model
-    assert value(samples, "mlops_fc_worker_models_refused_total") == 0
-    assert value(samples, "mlops_fc_worker_request_seconds_count") == len(asked)
-    batches = value(samples, "mlops_fc_worker_batch_size_count")
+    assert sample(samples, "mlops_fc_worker_info", worker="w-metrics") == 1
+    assert sample(samples, "mlops_fc_worker_model_version") == 1
+    assert sample(samples, "mlops_fc_worker_model_swaps_total") == 1  # the first model
+    assert sample(samples, "mlops_fc_worker_models_refused_total") == 0
+    assert sample(samples, "mlops_fc_worker_request_seconds_count") == len(asked)
+    batches = sample(samples, "mlops_fc_worker_batch_size_count")
     assert batches is not None and 1 <= batches <= len(asked)
-    assert value(samples, "mlops_fc_worker_batch_size_sum") == len(asked)
-    dead = value(
+    assert sample(samples, "mlops_fc_worker_batch_size_sum") == len(asked)
+    dead = sample(
         samples,
         "mlops_fc_worker_dead_letters_total",
         topic="predictions.requests",
