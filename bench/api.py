@@ -31,6 +31,9 @@ import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import quiet_gc  # noqa: E402
 
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.topics import TRANSFERS_COMPLETED  # noqa: E402
@@ -77,7 +80,8 @@ async def measure(url: str, rates: list[int], seconds: float, run: str) -> dict[
         await offered_rate(session, 50, 2.0, f"{run}-warm")  # first batches: cold caches
         for rate in rates:
             await offered_rate(session, rate, 1.0, f"{run}-{rate}-warm")
-            results[rate] = await offered_rate(session, rate, seconds, f"{run}-{rate}")
+            with quiet_gc():
+                results[rate] = await offered_rate(session, rate, seconds, f"{run}-{rate}")
     return results
 
 

@@ -7,6 +7,7 @@ Not a benchmark itself; the scripts in this folder import it (their folder is on
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -15,7 +16,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -345,3 +347,23 @@ def wait_for_log(service: object, text: str, timeout: float) -> bool:
             return False
         time.sleep(0.2)
     return False
+
+
+@contextmanager
+def quiet_gc() -> Iterator[None]:
+    """No cyclic GC in the load generator while it measures.
+
+    The bench process holds every result it has read; a full collection of that heap took
+    240-270 ms in the middle of bench/api's window, the client stalled, then fired the late
+    requests in one burst: the server's p99 showed the client's pause. The heap is collected
+    and frozen before the window and collected again after it.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.collect()

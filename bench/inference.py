@@ -57,6 +57,7 @@ from harness import (  # noqa: E402
     percentile,
     produce_all,
     publish_history,
+    quiet_gc,
     steady_rate,
 )
 
@@ -225,10 +226,11 @@ def measure_throughput(
 def measure_latency(
     settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded], rate: float
 ) -> dict[str, float]:
-    sender = PacedSender(settings, messages, rate).start()
-    sender.join()
     ids = [rid for *_, rid in messages]
-    wait_results(collector, ids, "latency", worker)
+    with quiet_gc():
+        sender = PacedSender(settings, messages, rate).start()
+        sender.join()
+        wait_results(collector, ids, "latency", worker)
     latencies = [(collector.results[rid].received - sender.sent_at[rid]) * 1000 for rid in ids]
     worker_ms = [t for rid in ids if (t := collector.results[rid].worker_total_ms) is not None]
     queued_ms = [t for rid in ids if (t := collector.results[rid].worker_queued_ms) is not None]
