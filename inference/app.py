@@ -275,7 +275,7 @@ def build_app(
                 log.exception("results of %d requests not delivered; they will be read again", len(results))
                 return
             if results:
-                metrics.observe_results(results, len(results))
+                metrics.observe_batch(results)
             for tp, batch_offsets in offsets.items():
                 delivered.confirm(tp, batch_offsets)
             for tp, offset in delivered.skipped(time.monotonic()).items():

@@ -8,7 +8,7 @@ touches the Faust consumer itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
@@ -113,8 +113,9 @@ class WorkerMetrics:
         self.lag: dict[str, int] = {}
         self.registry.register(_StateCollector(self.worker, self.model, self.lag))
 
-    def observe_results(self, results: Iterable[PredictionResult], batch_size: int) -> None:
-        self.batch_size.observe(batch_size)
+    def observe_batch(self, results: Sequence[PredictionResult]) -> None:
+        """A scored batch whose results the broker confirmed."""
+        self.batch_size.observe(len(results))
         for result in results:
             self.results.labels(result.status).inc()
             total = result.timings.get("total")
