@@ -178,7 +178,7 @@ class Flows:
     # Views (any thread) -----------------------------------------------------------------
 
     def _short(self, broker_topic: str) -> str:
-        return broker_topic.removeprefix(self.settings.topic_prefix)
+        return self.settings.catalogue_name(broker_topic)
 
     def rates(self) -> dict[str, float | None]:
         """Messages per second per broker topic over the last RATE_WINDOW_S (None: one sample)."""

@@ -136,7 +136,7 @@ def build_app(
         )
         key, value, headers = encode(letter, key=message.topic)
         await dead_letters_topic.send(key=key, value=value, headers=headers)
-        metrics.dead_letters.labels(_logical(settings, message.topic), error_type).inc()
+        metrics.dead_letters.labels(settings.catalogue_name(message.topic), error_type).inc()
 
     @app.agent(ingest_topic, name="player-state")
     async def update_player_state(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
@@ -410,7 +410,7 @@ def build_app(
             highwater = consumer.highwater(tp)
             if highwater is None or handled is None:
                 continue
-            name = _logical(settings, tp.topic)
+            name = settings.catalogue_name(tp.topic)
             by_topic[name] = by_topic.get(name, 0) + max(highwater - handled, 0)
         metrics.set_lag(by_topic)
 
@@ -508,12 +508,6 @@ def _read_start_offsets(admin: AdminClient, group: str, partitions: list[TP]) ->
         for tp, future in earliest.items():
             offsets[TP(tp.topic, tp.partition)] = future.result(10).offset
     return offsets
-
-
-def _logical(settings: Settings, topic: str) -> str:
-    """A topic's catalogue name, without this deployment's prefix (stable metric labels)."""
-    prefix = settings.topic_prefix
-    return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
 
 
 def _offsets_by_partition(events: list[faust.EventT]) -> dict[TP, list[int]]:

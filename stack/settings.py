@@ -260,3 +260,7 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The broker-side name of a catalogue topic."""
         return f"{self.topic_prefix}{name}"
+
+    def catalogue_name(self, broker_topic: str) -> str:
+        """The inverse of ``topic``: a broker-side name without this deployment's prefix."""
+        return broker_topic.removeprefix(self.topic_prefix)
