@@ -24,7 +24,7 @@ from features.state import PlayerState
 from features.update import update_player
 from features.vector import vector
 from inference.delivered_offsets import DeliveredOffsets
-from inference.faust_tuning import commit_offsets, committed_offset
+from inference.faust_tuning import commit_offsets, committed_offset, seek_on_consumer_thread
 from inference.metrics import WorkerMetrics
 from inference.model_holder import ModelHolder
 from inference.recovery_watch import RecoveryWatch
@@ -285,7 +285,7 @@ def build_app(
                     *tp,
                     offset,
                 )
-                await app.consumer.seek(tp, offset)
+                await seek_on_consumer_thread(app.consumer, tp, offset)
         except Exception:  # noqa: BLE001 - a failed link must not break the chain
             log.exception("recording the offsets of a batch failed; its requests will be read again")
         finally:
@@ -361,7 +361,7 @@ def build_app(
                 positions[tp],
                 offset,
             )
-            await consumer.seek(tp, offset)
+            await seek_on_consumer_thread(consumer, tp, offset)
 
     @app.timer(interval=max(settings.worker_stall_s / 2, 0.5))
     async def resume_stuck_recovery() -> None:
@@ -382,7 +382,7 @@ def build_app(
                 highwaters[tp],
                 positions[tp],
             )
-            await app.consumer.seek(tp, offset)
+            await seek_on_consumer_thread(app.consumer, tp, offset)
 
     async def commit_requests(only: set[TP] | None = None) -> None:
         """Commit each request partition up to its first request without a confirmed result."""

@@ -26,6 +26,13 @@
    handler for it, so every aiokafka debug line (several per fetch) is built and handled
    even when nothing is shown. It was 12-15 % of the worker's busy time under load.
    ``SpinnerlessWorker`` keeps the root logger at the level asked for.
+
+5. Seeks from the wrong thread. Faust's ``Consumer.seek`` calls aiokafka's seek in the
+   caller's thread while aiokafka runs in Faust's consumer thread: a seek that lands while
+   that thread is inside ``fetched_records`` removes the partition's buffer under it, the
+   fetcher dies with a KeyError and takes the worker with it (seen in CI after a restart,
+   when the ledger re-read several stretches within 70 ms). ``seek_on_consumer_thread``
+   goes through Faust's ``seek_wait``, which runs the seek on the consumer thread.
 """
 
 from __future__ import annotations
@@ -134,3 +141,8 @@ class SpinnerlessWorker(faust.Worker):
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         self.spinner = None  # no spinner: Faust then leaves the root logger and its handler alone
+
+
+async def seek_on_consumer_thread(consumer: Any, tp: TP, offset: int) -> None:
+    """Seek one partition from the event loop without racing Faust's consumer thread (see 5)."""
+    await consumer.seek_wait({tp: offset})
