@@ -11,7 +11,9 @@ a. throughput: N requests (encoded up front) produced as fast as the client take
 b. passthrough: the very same request bytes through a bare confluent-kafka
    consume-and-produce loop (a child process of this script, as the worker is one; same
    producer settings), timed the same way; then the ratio worker / passthrough of the
-   steady rates (the end-to-end ratio next to it);
+   steady rates (the end-to-end ratio next to it). For scale, the same bytes through the
+   Faust floor (bench/faust_floor.py: a Faust agent set up like the worker that forwards
+   each request unchanged), so the part Faust itself takes is measured in the same run;
 c. latency at a fixed offered rate (default 1,000/s for 10 s, sent with linger 1 ms as the
    REST facade sends): result consumed time minus request send time, by request id,
    p50/p90/p99/max; the worker's own share of it (request timestamp to result built) and
@@ -23,6 +25,7 @@ d. hot swap: requests flow at a steady rate, a second model is trained on anothe
 
     .venv/bin/python bench/inference.py [--requests 20000] [--rate 1000] [--seconds 10]
                                         [--swap-rate 200] [--keep]
+                                        [--phases throughput,latency,swap]
 
 Targets: worker >= 25% of the passthrough; p99 <= 50 ms at 1,000/s; swap within 1 s with
 zero failed requests. The machine has 2 cores shared with whatever else runs: the load
@@ -36,15 +39,19 @@ import json
 import multiprocessing as mp
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import faust_floor  # noqa: E402
 from harness import (  # noqa: E402
     Encoded,
     PacedSender,
@@ -59,6 +66,7 @@ from harness import (  # noqa: E402
     publish_history,
     quiet_gc,
     steady_rate,
+    warmed_producer,
 )
 
 from producers.synthetic import generate  # noqa: E402
@@ -87,7 +95,7 @@ def history_events(seed: int) -> list[Any]:
 
 
 def passthrough(
-    config: dict[str, Any], source: str, target: str, partitions: int, count: int, ready: Any
+    config: dict[str, Any], source: str, target: str, partitions: int, count: int, warm_topic: str, ready: Any
 ) -> None:
     """Consume ``count`` messages from ``source`` and produce each, unchanged, to ``target``."""
     consumer = Consumer(
@@ -100,6 +108,8 @@ def passthrough(
     consumer.assign([TopicPartition(source, p, OFFSET_BEGINNING) for p in range(partitions)])
     producer = Producer(config)
     connect(producer, 10.0)  # as make_producer does for the worker's results producer
+    producer.produce(warm_topic, b"warm-up")  # as warmed_producer: its producer id is there
+    producer.flush(30)
     ready.set()
     done = 0
     while done < count:
@@ -122,40 +132,91 @@ def passthrough(
 
 
 def run_passthrough(settings: Settings, messages: list[Encoded]) -> dict[str, float]:
+    """The same bytes through a bare confluent-kafka consume-and-produce loop."""
+    return run_baseline(
+        settings,
+        messages,
+        "passthrough",
+        lambda source, target, ready: (
+            passthrough,
+            (
+                producer_config(settings),
+                source,
+                target,
+                settings.topic_partitions,
+                len(messages),
+                f"{settings.topic_prefix}bench.warm-up",
+                ready,
+            ),
+        ),
+    )
+
+
+def run_faust_floor(settings: Settings, messages: list[Encoded]) -> dict[str, float]:
+    """The same bytes through a Faust agent set up like the worker that only forwards them."""
+    datadir = settings.state_dir / "workers" / f"{settings.topic_prefix}faust-floor"
+    return run_baseline(
+        settings,
+        messages,
+        "faust-floor",
+        lambda source, target, ready: (
+            faust_floor.run_faust_floor,
+            (settings.topic_prefix, source, target, str(datadir), ready),
+        ),
+        warm_up=WARM_UP,  # Faust joins its group first: its start-up is not part of the rate
+    )
+
+
+def run_baseline(
+    settings: Settings,
+    messages: list[Encoded],
+    name: str,
+    child_for: Callable[[str, str, Any], tuple[Callable[..., None], tuple[Any, ...]]],
+    warm_up: int = 0,
+) -> dict[str, float]:
+    """Time ``messages`` (copied to a topic of their own) through a child process's loop."""
     prefix, partitions = settings.topic_prefix, settings.topic_partitions
-    source, target = f"{prefix}bench.passthrough.in", f"{prefix}bench.passthrough.out"
+    source, target = f"{prefix}bench.{name}.in", f"{prefix}bench.{name}.out"
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
     for future in admin.create_topics(
-        [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in (source, target)]
+        [NewTopic(topic, num_partitions=partitions, replication_factor=1) for topic in (source, target)]
     ).values():
         future.result()
     copies = [(source, key, value, headers, rid) for _, key, value, headers, rid in messages]
+    # Warm-up copies carry other request ids (the loops forward bytes, the collector reads ids).
+    warm = [
+        (source, key, value.replace(rid.encode(), f"warm-{rid}".encode()), headers, f"warm-{rid}")
+        for source, key, value, headers, rid in copies[:warm_up]
+    ]
     collector = ResultCollector(settings, topic=target)
+    producer = warmed_producer(settings)  # also creates the warm-up topic the passthrough uses
     context = mp.get_context("spawn")
     ready = context.Event()
-    child = context.Process(
-        target=passthrough,
-        args=(producer_config(settings), source, target, partitions, len(copies), ready),
-        daemon=True,
-    )
+    target_fn, args = child_for(source, target, ready)
+    child = context.Process(target=target_fn, args=args, daemon=True)
     child.start()
     try:
+        if warm:
+            produce_all(producer, warm)
+            producer.flush(60)
+            if collector.wait_for_ids([rid for *_, rid in warm], RESULT_TIMEOUT_S):
+                raise RuntimeError(f"{name}: the warm-up messages never came out")
         if not ready.wait(60):
-            raise RuntimeError("the passthrough process did not start")
-        producer = make_producer(settings)
+            raise RuntimeError(f"the {name} process did not start")
         started = time.time()
         produce_all(producer, copies)
         producer.flush(60)
         produced_s = time.time() - started
         missing = collector.wait_for_ids([rid for *_, rid in copies], RESULT_TIMEOUT_S)
         if missing:
-            raise RuntimeError(f"passthrough: {len(missing)} messages never came out")
+            raise RuntimeError(f"{name}: {len(missing)} messages never came out")
         last = max(collector.results[rid].received for *_, rid in copies)
-        child.join(60)
+        child.join(5 if warm else 60)  # the passthrough stops by itself, the Faust app never does
     finally:
         collector.close()
         if child.is_alive():
             child.terminate()
+            child.join(30)
     elapsed = last - started
     steady = steady_rate([collector.results[rid].received for *_, rid in copies])
     return {"s": elapsed, "rate": len(copies) / elapsed, "steady": steady, "produce_s": produced_s}
@@ -205,7 +266,7 @@ def wait_results(collector: ResultCollector, ids: list[str], what: str, worker: 
 def measure_throughput(
     settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded]
 ) -> dict[str, float]:
-    producer = make_producer(settings)
+    producer = warmed_producer(settings)
     started = time.time()
     produce_all(producer, messages)
     producer.flush(60)
@@ -319,15 +380,34 @@ def start_worker(settings: Settings, name: str, collector: ResultCollector, tran
     return worker
 
 
+def batch_totals(worker: Service) -> tuple[float, float]:
+    """(batches, requests) the worker has scored, from its /metrics batch-size histogram."""
+    args = [str(a) for a in worker.process.args]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{args[args.index('--metrics-port') + 1]}/metrics"
+    found = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(httpx.get(url, timeout=10).text)
+        for sample in family.samples
+        if sample.name in ("mlops_fc_worker_batch_size_count", "mlops_fc_worker_batch_size_sum")
+    }
+    return (
+        found.get("mlops_fc_worker_batch_size_count", 0.0),
+        found.get("mlops_fc_worker_batch_size_sum", 0.0),
+    )
+
+
 def throughput_phase(
     settings: Settings, collector: ResultCollector, worker: Service, requests: list[Encoded]
 ) -> dict[str, Any]:
     before = load_1m()
+    batches_before = batch_totals(worker)
     through = measure_throughput(settings, collector, worker, requests)
+    batches_after = batch_totals(worker)
+    batches, scored = (batches_after[i] - batches_before[i] for i in (0, 1))
     print(
         f"a. worker:      {len(requests)} requests in {through['s']:.2f}s: {through['rate']:,.0f} req/s "
-        f"(produced in {through['produce_s']:.2f}s, {through['failed']} not ok)  "
-        f"[load {before} -> {load()}]",
+        f"(produced in {through['produce_s']:.2f}s, {through['failed']} not ok; "
+        f"{batches:,.0f} batches of {scored / max(batches, 1):.0f} on average)  [load {before} -> {load()}]",
         flush=True,
     )
     middle = load_1m()
@@ -340,13 +420,25 @@ def throughput_phase(
         f"[load {middle} -> {load()}]",
         flush=True,
     )
+    floor_load = load_1m()
+    floor = run_faust_floor(settings, requests)
+    print(
+        f"   faust floor: {len(requests)} messages in {floor['s']:.2f}s: {floor['rate']:,.0f} msg/s "
+        f"(a Faust agent set up like the worker that forwards each request unchanged)  "
+        f"[load {floor_load} -> {load()}]",
+        flush=True,
+    )
     print(
         f"   steady rates (middle 80% of results): worker {through['steady']:,.0f} req/s, "
-        f"passthrough {plain['steady']:,.0f} msg/s"
+        f"passthrough {plain['steady']:,.0f} msg/s, faust floor {floor['steady']:,.0f} msg/s"
     )
     print(
         f"   ratio worker / passthrough = {ratio:.1%} steady, {end_to_end:.1%} end to end "
         f"(target >= {TARGET_RATIO:.0%} on both: {verdict(met)})"
+    )
+    print(
+        f"   for scale, end to end: faust floor / passthrough = {floor['rate'] / plain['rate']:.1%}, "
+        f"worker / faust floor = {through['rate'] / floor['rate']:.1%}"
     )
     return {
         "worker_requests": len(requests),
@@ -354,12 +446,19 @@ def throughput_phase(
         "worker_req_per_s": round(through["rate"], 1),
         "worker_steady_req_per_s": round(through["steady"], 1),
         "worker_failed": through["failed"],
+        "worker_mean_batch": round(scored / max(batches, 1), 1),
         "worker_load_1m": before,
         "passthrough_s": round(plain["s"], 3),
         "passthrough_msg_per_s": round(plain["rate"], 1),
         "passthrough_steady_msg_per_s": round(plain["steady"], 1),
         "ratio_end_to_end": round(end_to_end, 4),
         "passthrough_load_1m": middle,
+        "faust_floor_s": round(floor["s"], 3),
+        "faust_floor_msg_per_s": round(floor["rate"], 1),
+        "faust_floor_steady_msg_per_s": round(floor["steady"], 1),
+        "faust_floor_load_1m": floor_load,
+        "faust_floor_ratio_end_to_end": round(floor["rate"] / plain["rate"], 4),
+        "worker_to_faust_floor_end_to_end": round(through["rate"] / floor["rate"], 4),
         "ratio": round(ratio, 4),
         "ratio_target_met": met,
     }
@@ -423,7 +522,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="latency run length (default 10 s)")
     parser.add_argument("--swap-rate", type=float, default=200.0, help="request rate during the swap (200/s)")
     parser.add_argument("--keep", action="store_true", help="keep the bench topics and Redis keys")
+    parser.add_argument(
+        "--phases",
+        default="throughput,latency,swap",
+        help="which measurements to run, comma-separated (default: throughput,latency,swap)",
+    )
     args = parser.parse_args()
+    phases = {name.strip() for name in args.phases.split(",")}
+    if unknown := phases - {"throughput", "latency", "swap"}:
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
 
     print(f"load average at start: {load()}", flush=True)
     settings = fresh("inference")
@@ -443,12 +550,15 @@ def main() -> None:
         figures["worker_ready_s"] = round(time.time() - started, 2)
         print(f"worker ready (first {WARM_UP} answered) after {figures['worker_ready_s']:.1f}s", flush=True)
 
-        requests = make_requests(settings, transfers, args.requests, "thr")
-        figures.update(throughput_phase(settings, collector, worker, requests))
-        requests = make_requests(settings, transfers, int(args.rate * args.seconds), "lat")
-        figures.update(latency_phase(settings, collector, worker, requests, args.rate))
-        requests = make_requests(settings, transfers, int(args.swap_rate * SWAP_MAX_S), "swap")
-        figures.update(swap_phase(settings, collector, worker, requests, args.swap_rate))
+        if "throughput" in phases:
+            requests = make_requests(settings, transfers, args.requests, "thr")
+            figures.update(throughput_phase(settings, collector, worker, requests))
+        if "latency" in phases:
+            requests = make_requests(settings, transfers, int(args.rate * args.seconds), "lat")
+            figures.update(latency_phase(settings, collector, worker, requests, args.rate))
+        if "swap" in phases:
+            requests = make_requests(settings, transfers, int(args.swap_rate * SWAP_MAX_S), "swap")
+            figures.update(swap_phase(settings, collector, worker, requests, args.swap_rate))
         figures["duplicates"] = collector.duplicates
         print(f"duplicate results over the run: {collector.duplicates}")
     finally:
@@ -458,7 +568,7 @@ def main() -> None:
             worker.stop()
             figures["worker_log"] = str(worker.log_path)
         if not args.keep:
-            clean_up(settings, [worker_name])
+            clean_up(settings, [worker_name, f"{settings.topic_prefix}faust-floor"])
     figures["load_end"] = load()
     print(f"load average at the end: {figures['load_end']}")
     print(json.dumps(figures))

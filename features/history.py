@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
@@ -78,10 +78,17 @@ class History:
     entries: tuple[Deal, ...] = ()
     dropped: int = 0
     dropped_until: float | None = None
+    # The kept transfer ids, built on first use: a club keeps up to 220 deals and every vector
+    # asks each of its histories whether it holds the transfer being priced.
+    _ids: frozenset[str] | None = field(default=None, init=False, compare=False, repr=False)
 
     def has(self, transfer_id: str) -> bool:
         """Whether this transfer is already remembered (a redelivered event)."""
-        return holds(self.entries, transfer_id)
+        ids = self._ids
+        if ids is None:
+            ids = frozenset(map(TRANSFER_ID, self.entries))
+            object.__setattr__(self, "_ids", ids)  # a cache of immutable data: still frozen
+        return transfer_id in ids
 
     def add(self, deal: Deal, cap: int) -> History:
         """A new history with the deal in it, cut to `cap` entries."""
@@ -93,7 +100,10 @@ class History:
 
     def visible(self, moment: float, exclude: str | None) -> tuple[Deal, ...]:
         """Kept deals strictly before `moment`, never the excluded transfer, oldest first."""
-        return before(self.entries, moment, exclude)
+        head = self.entries[: bisect.bisect_left(self.entries, moment, key=AT)]
+        if exclude is not None and self.has(exclude):
+            return tuple(entry for entry in head if entry[1] != exclude)
+        return head
 
     def dropped_before(self, moment: float) -> int:
         """How many cut deals count for a request at `moment` (all or, if unsure, none)."""

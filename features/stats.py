@@ -3,12 +3,15 @@ request's time (`moment`) and never the excluded transfer (the one a request is 
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from features.history import SECONDS_PER_DAY, Deal, before, holds, month_of
 from features.state import CLUB_DEALS, ClubState, MarketState, MonthBucket, PlayerState
 
 DAYS_CAP = 3650.0  # "no deal in ten years" and "never" look the same to a fee model
 TRAILING_MONTHS = 12
 _SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
+_LOG_FEE = itemgetter(2)  # Deal.log_fee, read in C
 MIN_AGE, MAX_AGE = 15.0, 45.0
 
 
@@ -16,7 +19,7 @@ def fee_summary(visible: tuple[Deal, ...], dropped: int) -> tuple[float, float, 
     """(count, mean, median, max) of paid deals: the count of all visible and older cut
     deals, the fee statistics over the newest CLUB_DEALS visible ones."""
     count = float(len(visible) + dropped)
-    fees = sorted(deal.log_fee for deal in visible[-CLUB_DEALS:])
+    fees = sorted(map(_LOG_FEE, visible[-CLUB_DEALS:]))
     if not fees:
         return count, 0.0, 0.0, 0.0
     n = len(fees)

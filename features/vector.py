@@ -115,8 +115,13 @@ def _player(player: PlayerState | None, before: float, exclude: str | None) -> d
     }
 
 
+_CLUB_NAMES = {
+    prefix: tuple(f"{prefix}_{name}" for name in _CLUB_STATS) for prefix in ("to_club", "from_club")
+}
+
+
 def _club(prefix: str, club: ClubState | None, before: float, exclude: str | None) -> dict[str, float]:
-    names = [f"{prefix}_{name}" for name in _CLUB_STATS]
+    names = _CLUB_NAMES[prefix]
     if club is None:
         return dict(zip(names, [0.0] * (len(names) - 1) + [DAYS_CAP], strict=True))
     values: list[float] = []

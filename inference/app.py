@@ -20,13 +20,13 @@ from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from faust.types import TP
 
-from features.state import PlayerState
 from features.update import update_player
 from features.vector import vector
 from inference.delivered_offsets import DeliveredOffsets
 from inference.faust_tuning import commit_offsets, committed_offset, seek_on_consumer_thread
 from inference.metrics import WorkerMetrics
 from inference.model_holder import ModelHolder
+from inference.player_cache import DecodedPlayers
 from inference.recovery_watch import RecoveryWatch
 from inference.scoring import SOURCE, Pending, score_batch
 from inference.state_sync import IngestProgress, Targets
@@ -121,6 +121,7 @@ def build_app(
         partitions=settings.topic_partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
+    decoded_players = DecodedPlayers()
 
     async def send_dead_letter(event: faust.EventT, reason: str, error_type: str) -> None:
         message = event.message
@@ -155,9 +156,10 @@ def build_app(
         if not isinstance(record, PlayerRecord | TransferCompleted):
             await send_dead_letter(event, f"unexpected {record.event_type} on this topic", "TopicMismatch")
             return
-        stored = players.get(record.player_id)
-        state = update_player(PlayerState.from_dict(stored) if stored else None, record)
-        players[record.player_id] = state.to_dict()
+        state = update_player(decoded_players.get(record.player_id, players.get(record.player_id)), record)
+        stored = state.to_dict()
+        players[record.player_id] = stored
+        decoded_players.put(record.player_id, stored, state)
 
     def player_targets(partitions: set[int]) -> Targets:
         """High-water marks of the ingest partitions co-assigned with these request partitions."""
@@ -324,10 +326,9 @@ def build_app(
     async def _pending(event: faust.EventT) -> Pending | None:
         try:
             request = decode(event.value, expected=PredictionRequest)
-            stored = players.get(request.player_id)
             features = vector(
                 request,
-                PlayerState.from_dict(stored) if stored else None,
+                decoded_players.get(request.player_id, players.get(request.player_id)),
                 view.clubs.get(request.from_club),
                 view.clubs.get(request.to_club),
                 view.market,
@@ -423,6 +424,7 @@ def build_app(
     async def commit_before_handing_over(sender: faust.App, revoked: set[TP], **_: Any) -> None:
         # Streams are drained by now (Faust waits for them before this signal).
         mine = {tp for tp in revoked if tp.topic == requests_name}
+        decoded_players.forget()  # cheap to rebuild; the table itself decides what stays
         await drain_confirmations()
         try:
             await commit_requests(mine)
