@@ -21,6 +21,7 @@ test-e2e: setup
 
 lint: setup
 	@.venv/bin/ruff check .
+	@.venv/bin/python -m mypy
 
 stack-up: setup
 	@.venv/bin/mlops-fc stack up

@@ -23,7 +23,7 @@ def demo(
     ),
     base_until: int = typer.Option(2012, help="The first model learns seasons up to this one."),
     last_season: int = typer.Option(2022, help="The stream ends with this season."),
-    prefix: str = typer.Option(
+    prefix: str | None = typer.Option(
         None, help="Topic namespace of this run (default: demo-<time>., a fresh one each run)."
     ),
 ) -> None:

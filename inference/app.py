@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, cast
 
 import faust
 from aiokafka import AIOKafkaConsumer
@@ -136,7 +136,8 @@ def build_app(
             key=message.key,
         )
         key, value, headers = encode(letter, key=message.topic)
-        await dead_letters_topic.send(key=key, value=value, headers=headers)
+        # Faust types headers as bytes values, which is all the codec puts in
+        await dead_letters_topic.send(key=key, value=value, headers=cast(list[tuple[str, bytes]], headers))
         metrics.dead_letters.labels(settings.catalogue_name(message.topic), error_type).inc()
 
     @app.agent(ingest_topic, name="player-state")
@@ -215,7 +216,9 @@ def build_app(
         freeze_long_lived()  # start-up is done: imports and feature state (a model load freezes again)
         scoring[0] = False
         wait_s = settings.worker_batch_wait_ms / 1000
-        async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
+        # take_events is on faust.Stream, not on the StreamT protocol agents are typed with
+        batches = cast(faust.Stream[bytes], stream).take_events(settings.worker_batch_size, within=wait_s)
+        async for events in batches:
             scoring[0] = True
             try:
                 await _score(events)
@@ -223,7 +226,7 @@ def build_app(
                 scoring[0] = False
             yield None
 
-    async def _score(events: list[faust.EventT]) -> None:
+    async def _score(events: Sequence[faust.EventT]) -> None:
         """One batch: state barrier, vectors, one predict, results produced; _confirm records it."""
         started = time.time()
         fresh = [event for event in events if not await _already_answered(event)]
@@ -366,7 +369,7 @@ def build_app(
 
     @app.timer(interval=max(settings.worker_stall_s / 2, 0.5))
     async def resume_stuck_recovery() -> None:
-        recovery = app.tables.recovery
+        recovery = cast(Any, app.tables).recovery  # on TableManager, not on TableManagerT
         if not recovery.in_recovery:
             recovery_watch.reset()
             return
@@ -420,7 +423,9 @@ def build_app(
         if not app.rebalancing:
             await commit_requests()
 
-    @app.on_partitions_revoked.connect
+    # mode types signal receivers as (sender, *args, signal=..., **kwargs); Faust passes these
+    # keyword arguments by name, so the named parameters below are what arrives.
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def commit_before_handing_over(sender: faust.App, revoked: set[TP], **_: Any) -> None:
         # Streams are drained by now (Faust waits for them before this signal).
         mine = {tp for tp in revoked if tp.topic == requests_name}
@@ -432,12 +437,12 @@ def build_app(
             log.warning("commit of %d request partitions before revocation failed", len(mine), exc_info=True)
         delivered.revoked(mine)
 
-    @app.on_partitions_assigned.connect
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def restart_the_ledger(sender: faust.App, assigned: set[TP], **_: Any) -> None:
         # Faust seeks every partition back to its committed offset after a rebalance.
         delivered.revoked(delivered.owned())
 
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def commit_before_stopping(sender: faust.App, **_: Any) -> None:
         await drain_confirmations()
         try:

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 def limit_fetch_wait(max_wait_ms: int) -> None:
     """Make every Faust worker consumer built after this call long-poll at most ``max_wait_ms``."""
-    thread_class = faust_aiokafka.AIOKafkaConsumerThread
+    thread_class: Any = faust_aiokafka.AIOKafkaConsumerThread  # patched: typed as Any
     if getattr(thread_class, "_mlops_fc_fetch_wait", None) is not None:
         thread_class._mlops_fc_fetch_wait = max_wait_ms
         return
@@ -70,7 +70,7 @@ def limit_fetch_wait(max_wait_ms: int) -> None:
 
 def commit_before_revoke() -> None:
     """Commit processed offsets when partitions are revoked, before Faust forgets them."""
-    consumer_class = faust_consumer.Consumer
+    consumer_class: Any = faust_consumer.Consumer  # patched: typed as Any
     if getattr(consumer_class, "_mlops_fc_commit_before_revoke", False):
         return
     original = consumer_class.on_partitions_revoked
@@ -109,7 +109,7 @@ class _ReadOffsetsExcept(defaultdict[TP, int | None]):
 
 def no_read_offset_filter(topics: Iterable[str]) -> None:
     """Let every Faust consumer built after this call deliver all records of ``topics``."""
-    consumer_class = faust_consumer.Consumer
+    consumer_class: Any = faust_consumer.Consumer  # patched: typed as Any
     unfiltered: set[str] | None = getattr(consumer_class, "_mlops_fc_unfiltered", None)
     if unfiltered is not None:
         unfiltered.update(topics)

@@ -7,6 +7,7 @@ lifecycle event is published, so a worker that reacts to the event finds what it
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from confluent_kafka import Producer
@@ -64,7 +65,7 @@ class Registry:
         self,
         artifact: ModelArtifact,
         run_name: str,
-        params: dict[str, object],
+        params: Mapping[str, object],
         metrics: dict[str, float] | None = None,
         trace_id: str | None = None,
     ) -> RegisteredArtifact:

@@ -279,7 +279,7 @@ def remove_half_registered(client: MlflowClient, name: str, experiment_id: str) 
     removed = []
     if "'" not in name:
         try:
-            versions = client.search_model_versions(f"name = '{name}'")
+            versions = list(client.search_model_versions(f"name = '{name}'"))
         except MlflowException as exc:
             if not _missing(exc):
                 raise

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeGuard
+from uuid import UUID
 
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import download_blob
@@ -102,7 +104,7 @@ def run_demo(
         with TopicTail(settings, topics, name="demo") as tail:
             windows = scenario.windows()
             asked: set[str] = set()
-            during: dict[str, tuple[int, str]] = {}  # drift/lifecycle event id -> stream window
+            during: dict[UUID, tuple[int, str]] = {}  # drift/lifecycle event id -> stream window
             for index, (window, events) in enumerate(windows, start=1):
                 asked |= {f"replay-{e.transfer_id}" for e in events if _paid(e)}
                 _publish(settings, events, as_requests=True)
@@ -121,7 +123,7 @@ def run_demo(
     return report
 
 
-def _paid(event: object) -> bool:
+def _paid(event: object) -> TypeGuard[TransferCompleted]:
     return isinstance(event, TransferCompleted) and event.fee_eur_m > 0
 
 
@@ -167,7 +169,7 @@ def _report(
     scenario: Scenario,
     static_version: str,
     events: list,  # type: ignore[type-arg]
-    during: dict[str, tuple[int, str]],
+    during: dict[UUID, tuple[int, str]],
     started: float,
 ) -> DemoReport:
     registry = Registry.connect(settings, make_producer(settings), source="demo")

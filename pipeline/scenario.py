@@ -31,10 +31,9 @@ class Scenario:
         """The stream cut into transfer windows (season, window), in order."""
 
         def window_of(event: Ingested) -> tuple[int, int]:
-            transfer = event if isinstance(event, TransferCompleted) else None
-            if transfer is None:
+            if not isinstance(event, TransferCompleted):
                 return (_season_of(event), 0)
-            return (transfer.season, window_order(transfer.window))
+            return (event.season, window_order(event.window))
 
         out = []
         for (season, order), events in groupby(self.stream, key=window_of):

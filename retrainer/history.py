@@ -39,8 +39,9 @@ def read_transfers(settings: Settings, timeout: float = 120.0) -> tuple[list[Tra
             for message in consumer.consume(num_messages=5000, timeout=0.5):
                 if message.error() is not None:
                     continue
-                if message.offset() + 1 >= ends[message.partition()]:
-                    pending.discard(message.partition())
+                partition, offset = message.partition(), message.offset()
+                if partition is not None and offset is not None and offset + 1 >= ends[partition]:
+                    pending.discard(partition)
                 try:
                     transfers.append(decode(message.value() or b"", expected=TransferCompleted))
                 except SchemaDecodeError:

@@ -28,7 +28,8 @@ from schemas.topics import TopicSpec
 E = TypeVar("E", bound=Event)
 HeaderValue = bytes | str | None
 HeadersLike = Mapping[str, HeaderValue] | Sequence[tuple[str, HeaderValue]] | None
-Headers = list[tuple[str, bytes]]
+# As confluent-kafka types them (we only put bytes in).
+Headers = list[tuple[str, str | bytes | None]]
 
 CONTENT_TYPE = "application/json"
 _MAX_ERRORS = 5

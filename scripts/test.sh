@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The README's test command (`make test`) runs this after setup: lint, then every test on the
-# real local stack (the fixtures start their own Kafka, Redis and MLflow on free ports).
+# The README's test command (`make test`) runs this after setup: lint, type check of the
+# project's packages, then every test on the real local stack (the fixtures start their own
+# Kafka, Redis and MLflow on free ports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
 .venv/bin/ruff check .
+.venv/bin/python -m mypy
 set +e
 .venv/bin/python -m pytest tests -q -p no:cacheprovider --junitxml=test-artifacts/junit.xml "$@"
 status=$?

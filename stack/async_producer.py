@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from stack.exceptions import StackError
 
 # (topic, key, value, headers) as the codec gives them
-OutgoingMessage = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]
+OutgoingMessage = tuple[str, bytes | None, bytes, list[tuple[str, str | bytes | None]]]
 
 
 class DeliveryFailed(StackError):
@@ -79,7 +79,7 @@ class AsyncProducer:
                     topic,
                     key=key,
                     value=value,
-                    headers=headers,  # type: ignore[arg-type]  # list[tuple[str, bytes]] is accepted
+                    headers=headers,
                     on_delivery=report,
                 )
             except BufferError as exc:

@@ -8,6 +8,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -149,14 +150,13 @@ class KafkaBroker:
 
 
 def metadata_ok(bootstrap: str, timeout: float = 2.0) -> bool:
-    admin = AdminClient(
-        {
-            "bootstrap.servers": bootstrap,
-            "socket.connection.setup.timeout.ms": 1000,
-            "log_level": 0,
-            "logger": _SILENT,
-        }
-    )
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "socket.connection.setup.timeout.ms": 1000,
+        "log_level": 0,
+        "logger": _SILENT,
+    }
+    admin = AdminClient(config)
     try:
         return len(admin.list_topics(timeout=timeout).brokers) > 0
     except Exception:  # noqa: BLE001 - any failure means "not ready"
