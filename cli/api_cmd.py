@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 
@@ -23,7 +24,7 @@ def api(
 
     from consumers.api.app import create_app
 
-    settings = Settings()
+    settings = require_kafka(Settings())
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(
         create_app(settings),
@@ -54,6 +55,6 @@ def sink(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        build_sink(Settings()).run(stop)
+        build_sink(require_kafka(Settings())).run(stop)
     except KeyboardInterrupt:
         pass

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _season_range(text: str | None, parse: Callable[[str], tuple[int, int]]) -> 
 
 
 def _prepare(create_topics: bool) -> Settings:
-    settings = Settings()
+    settings = require_kafka(Settings())
     if create_topics:
         from stack.topic_admin import ensure_topics
 

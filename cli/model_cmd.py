@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 app = typer.Typer(help="List model versions, promote one, or roll back the champion.", no_args_is_help=True)
@@ -52,7 +53,7 @@ def promote(
     reason: str = typer.Option("promoted by hand", help="Kept in the ModelPromoted event."),
 ) -> None:
     """Serve VERSION now: signed blob to Redis, `champion` alias, ModelPromoted; workers swap."""
-    registry = _registry(Settings())
+    registry = _registry(require_kafka(Settings()))
     try:
         event = registry.promote_existing(version, reason=reason)
     except Exception as exc:  # noqa: BLE001 - show the registry's reason, not a traceback
@@ -67,7 +68,7 @@ def rollback(
     reason: str = typer.Option("rolled back by hand", help="Kept in the ModelRolledBack event."),
 ) -> None:
     """Go back to an earlier version; workers swap back on the ModelRolledBack event."""
-    registry = _registry(Settings())
+    registry = _registry(require_kafka(Settings()))
     target = to or _previous_champion(registry)
     if target is None:
         console.print("[red]no earlier champion to roll back to; name one with --to[/red]")

@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 
@@ -29,4 +30,4 @@ def monitor(
     from inference.drift.bootstrap import run_monitor
 
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_monitor(Settings())
+    run_monitor(require_kafka(Settings()))

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 console = Console()
@@ -53,7 +54,7 @@ def predict(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
-    settings = Settings()
+    settings = require_kafka(Settings())
     try:
         with console.status(f"Waiting up to {timeout:.0f}s for the result of {request.request_id}..."):
             result = request_prediction(settings, request, timeout)

@@ -9,6 +9,7 @@ import threading
 import typer
 from rich.console import Console
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 console = Console()
@@ -31,7 +32,7 @@ def retrainer() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    settings = Settings()
+    settings = require_kafka(Settings())
     console.print(f"retrainer for {settings.model_name}: waiting for drift events (Ctrl-C stops)")
 
     def report(event: object, outcome: object) -> None:
@@ -52,7 +53,7 @@ def retrain() -> None:
     from stack.kafka_clients import make_producer
     from stack.redis_server import redis_client
 
-    settings = Settings()
+    settings = require_kafka(Settings())
     current = ModelCache(redis_client(settings), prefix=settings.topic_prefix).current_version(
         settings.model_name
     )

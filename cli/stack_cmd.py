@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.preflight import require_kafka
 from stack.exceptions import StackError
 from stack.local import LocalStack
 from stack.settings import Settings
@@ -59,7 +60,7 @@ def status() -> None:
 @app.command("topics")
 def topics_cmd() -> None:
     """Create the topic catalogue on the configured broker (names, partitions, retention)."""
-    _create_topics(Settings())
+    _create_topics(require_kafka(Settings()))
 
 
 @app.command("mlflow-ui")

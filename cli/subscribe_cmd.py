@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 console = Console(highlight=False)
@@ -37,6 +38,7 @@ def subscribe(
     from consumers.exceptions import UnknownTopicError
     from consumers.messages import Shown
     from consumers.subscribe import Filter, follow
+    from stack.exceptions import TopicMissing
 
     try:
         filters = [Filter.parse(text) for text in filter_]
@@ -66,7 +68,7 @@ def subscribe(
 
     try:
         follow(
-            Settings(),
+            require_kafka(Settings()),
             topic,
             pretty,
             from_beginning=from_beginning,
@@ -74,7 +76,7 @@ def subscribe(
             max_messages=max_messages,
             idle_timeout_s=idle_timeout,
         )
-    except UnknownTopicError as exc:
+    except (UnknownTopicError, TopicMissing) as exc:
         raise typer.BadParameter(str(exc), param_hint="TOPIC") from exc
     except KeyboardInterrupt:
         pass

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 console = Console()
@@ -35,7 +36,7 @@ def train(
         raise typer.Exit(2)
     from retrainer.initial import train_initial
 
-    settings = Settings()
+    settings = require_kafka(Settings())
     transfers = None
     if csv:
         from producers.transfermarkt import read_transfers_csv

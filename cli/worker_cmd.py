@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.preflight import require_kafka
 from stack.settings import Settings
 
 
@@ -33,7 +34,7 @@ def worker(
     from inference.bootstrap import run_worker
     from inference.metrics import MetricsPortInUse
 
-    settings = Settings()
+    settings = require_kafka(Settings())
     if metrics_port is not None:
         settings = settings.model_copy(update={"worker_metrics_port": metrics_port})
     try:

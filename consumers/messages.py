@@ -14,12 +14,12 @@ from typing import Any
 from confluent_kafka import Message, TopicPartition
 
 from consumers.exceptions import UnknownTopicError
-from consumers.reader import groupless_consumer, partitions_of, watermarks
 from schemas.codec import decode
 from schemas.deadletters import DeadLetter
 from schemas.exceptions import SchemaDecodeError
 from schemas.topics import CATALOGUE, TopicSpec
 from stack.settings import Settings
+from stack.topic_offsets import groupless_consumer, partitions_of, watermarks
 
 PEEK_TIMEOUT_S = 10.0
 

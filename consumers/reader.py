@@ -12,61 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Literal
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_fixed
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
-from consumers.exceptions import UnknownTopicError
-from stack.kafka_clients import make_consumer
 from stack.settings import Settings
+from stack.topic_offsets import groupless_consumer, partitions_of, watermarks
 
 log = logging.getLogger(__name__)
 Start = Literal["beginning", "end"]
-METADATA_TIMEOUT_S = 10.0
-_NEW_TOPIC_ERRORS = frozenset(
-    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
-)
-
-
-def _retriable(exc: BaseException) -> bool:
-    if not isinstance(exc, KafkaException) or not exc.args:
-        return False
-    error = exc.args[0]
-    return bool(error.retriable()) or error.code() in _NEW_TOPIC_ERRORS
-
-
-@retry(
-    retry=retry_if_exception(_retriable),
-    stop=stop_after_delay(METADATA_TIMEOUT_S),
-    wait=wait_fixed(0.1),
-    reraise=True,
-)
-def watermarks(consumer: Consumer, topic: str, partition: int) -> tuple[int, int]:
-    """(low, high) of one partition; retried while a new topic's leaders are elected."""
-    low, high = consumer.get_watermark_offsets(
-        TopicPartition(topic, partition), timeout=METADATA_TIMEOUT_S, cached=False
-    )
-    return int(low), int(high)
-
-
-def partitions_of(consumer: Consumer, topic: str) -> list[int]:
-    metadata = consumer.list_topics(topic, timeout=METADATA_TIMEOUT_S)
-    described = metadata.topics.get(topic)
-    if described is None or described.error is not None:
-        raise UnknownTopicError(f"topic {topic} does not exist: run `mlops-fc stack topics`")
-    return sorted(described.partitions)
-
-
-def groupless_consumer(settings: Settings, **overrides: object) -> Consumer:
-    """A consumer for assign() only: its group id is never joined and nothing is committed."""
-    return make_consumer(
-        settings,
-        group_id=f"{settings.topic_prefix}reader-{uuid.uuid4().hex}",
-        **{"enable.auto.offset.store": False, "fetch.wait.max.ms": 50, **overrides},
-    )
 
 
 class TopicReader:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from confluent_kafka import TopicPartition
 
 from consumers.messages import Shown, show, spec_named
-from consumers.reader import groupless_consumer, partitions_of, watermarks
 from stack.settings import Settings
+from stack.topic_offsets import groupless_consumer, partitions_of, watermarks
 
 
 @dataclass(frozen=True)

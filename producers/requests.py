@@ -10,20 +10,19 @@ of the request: a slow broker is a delivery problem (DeliveryError), not a missi
 from __future__ import annotations
 
 import time
-import uuid
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_fixed
+from confluent_kafka import Consumer, Producer
 
 from producers.exceptions import DeliveryError, MissingTopicError
 from schemas.codec import decode, encode_for
 from schemas.exceptions import SchemaDecodeError
 from schemas.predictions import PredictionRequest, PredictionResult
 from schemas.topics import PREDICTIONS_REQUESTS, PREDICTIONS_RESULTS
-from stack.kafka_clients import make_consumer, make_producer
+from stack.exceptions import TopicMissing
+from stack.kafka_clients import make_producer
 from stack.settings import Settings
+from stack.topic_offsets import end_offsets, groupless_consumer
 
-METADATA_TIMEOUT_S = 10.0
 PUBLISH_TIMEOUT_S = 30.0
 
 
@@ -50,50 +49,16 @@ def request_prediction(
 
 
 def _results_consumer(settings: Settings) -> Consumer:
-    topic = settings.topic(PREDICTIONS_RESULTS.name)
-    consumer = make_consumer(
-        settings,
-        group_id=f"{settings.topic_prefix}predict-{uuid.uuid4().hex}",
-        **{"enable.auto.offset.store": False, "fetch.wait.max.ms": 50},
-    )
-    metadata = consumer.list_topics(topic, timeout=METADATA_TIMEOUT_S)
-    if topic not in metadata.topics or metadata.topics[topic].error is not None:
-        consumer.close()
-        raise MissingTopicError(f"topic {topic} does not exist: run `mlops-fc stack topics`")
+    consumer = groupless_consumer(settings, purpose="predict")
     try:
-        ends = [_end_offset(consumer, topic, p) for p in sorted(metadata.topics[topic].partitions)]
+        consumer.assign(end_offsets(consumer, settings.topic(PREDICTIONS_RESULTS.name)))
+    except TopicMissing as exc:
+        consumer.close()
+        raise MissingTopicError(str(exc)) from exc
     except BaseException:
         consumer.close()
         raise
-    consumer.assign(ends)
     return consumer
-
-
-# A topic created a moment ago answers these until its partition leaders are known.
-_NEW_TOPIC_ERRORS = frozenset(
-    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
-)
-
-
-def _retriable(exc: BaseException) -> bool:
-    if not isinstance(exc, KafkaException) or not exc.args:
-        return False
-    error = exc.args[0]
-    return bool(error.retriable()) or error.code() in _NEW_TOPIC_ERRORS
-
-
-@retry(
-    retry=retry_if_exception(_retriable),
-    stop=stop_after_delay(METADATA_TIMEOUT_S),
-    wait=wait_fixed(0.1),
-    reraise=True,
-)
-def _end_offset(consumer: Consumer, topic: str, partition: int) -> TopicPartition:
-    """The partition's end offset; retried while a new topic's leaders are being elected."""
-    _, high = consumer.get_watermark_offsets(
-        TopicPartition(topic, partition), timeout=METADATA_TIMEOUT_S, cached=False
-    )
-    return TopicPartition(topic, partition, high)
 
 
 def _publish(settings: Settings, request: PredictionRequest, producer: Producer, timeout_s: float) -> None:

@@ -15,3 +15,7 @@ class PortInUse(StackError):
 
 class StartupTimeout(StackError):
     """A service did not become ready before its deadline."""
+
+
+class TopicMissing(StackError):
+    """A topic a client wants to read does not exist on the broker."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -64,3 +65,15 @@ def test_unknown_topic_is_refused(settings: Settings) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and b"unknown topic" in done.stderr
+
+
+def test_catalogue_topic_missing_on_the_broker_is_refused(stack_settings: Settings) -> None:
+    # a prefix whose topics were never created
+    bare = stack_settings.model_copy(update={"topic_prefix": f"bare{uuid.uuid4().hex[:8]}."})
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "subscribe", "predictions.results"],
+        env=settings_env(bare),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and b"predictions.results does not exist" in done.stderr

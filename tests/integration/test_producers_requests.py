@@ -8,6 +8,7 @@ import uuid
 import pytest
 from confluent_kafka import TopicPartition
 
+from producers.exceptions import MissingTopicError
 from producers.requests import request_prediction
 from schemas.codec import decode, encode_for
 from schemas.examples import example_of
@@ -84,3 +85,11 @@ def test_the_answer_to_its_own_request_is_returned(settings: Settings) -> None:
         worker.join(30)
     assert result is not None
     assert (result.request_id, result.status, result.predicted_fee_eur_m) == (request.request_id, "ok", 12.5)
+
+
+def test_missing_results_topic_is_a_clear_error(stack_settings: Settings) -> None:
+    # a prefix whose topics were never created
+    bare = stack_settings.model_copy(update={"topic_prefix": f"bare{uuid.uuid4().hex[:8]}."})
+    missing = r"predictions\.results does not exist: run `mlops-fc stack topics`"
+    with pytest.raises(MissingTopicError, match=missing):
+        request_prediction(bare, a_request(), timeout_s=1.0)

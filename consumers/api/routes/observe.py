@@ -14,6 +14,7 @@ from consumers.api.ports import Services
 from consumers.api.schemas import Problem
 from consumers.exceptions import UnknownTopicError
 from schemas.monitoring import DriftDetected
+from stack.exceptions import TopicMissing
 
 router = APIRouter(prefix="/v1", tags=["observe"])
 
@@ -78,6 +79,6 @@ async def topic_messages(
 ) -> dict[str, Any]:
     try:
         shown = await asyncio.to_thread(found.peek, found.settings, topic, limit)
-    except UnknownTopicError as exc:
+    except (UnknownTopicError, TopicMissing) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     return {"topic": topic, "messages": [s.to_dict() for s in shown]}

@@ -1,0 +1,29 @@
+"""Check that Kafka answers before a command starts, so a stopped stack is one clear line.
+
+Without it, librdkafka logs a refused connection every 50 ms and the command ends in a
+traceback (Faust's worker, the ingesters, subscribe) after its own timeout.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from stack.kafka_broker import metadata_ok
+from stack.settings import Settings
+
+KAFKA_UNREACHABLE_EXIT = 3
+PROBE_TIMEOUT_S = 5.0
+
+
+def require_kafka(settings: Settings, timeout_s: float = PROBE_TIMEOUT_S) -> Settings:
+    """Return ``settings`` once a metadata request is answered; exit 3 with the fix otherwise."""
+    if metadata_ok(settings.kafka_bootstrap_servers, timeout=timeout_s):
+        return settings
+    typer.secho(
+        f"error: Kafka does not answer at {settings.kafka_bootstrap_servers} "
+        "(MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS). Start the local stack with `mlops-fc stack up`, "
+        "or point that setting at your cluster.",
+        err=True,
+        fg=typer.colors.RED,
+    )
+    raise typer.Exit(KAFKA_UNREACHABLE_EXIT)
