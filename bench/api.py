@@ -30,11 +30,9 @@ from typing import Any
 import aiohttp
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
-from harness import quiet_gc  # noqa: E402
-
+from bench.harness import quiet_gc  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.topics import TRANSFERS_COMPLETED  # noqa: E402
 from stack.local import LocalStack  # noqa: E402

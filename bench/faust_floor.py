@@ -13,14 +13,14 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import faust  # noqa: E402
 
 from inference.faust_tuning import SpinnerlessWorker, limit_fetch_wait  # noqa: E402
-from stack.async_producer import AsyncProducer  # noqa: E402
+from stack.async_producer import AsyncProducer, OutgoingMessage  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
@@ -49,9 +49,13 @@ def run_faust_floor(prefix: str, source: str, target: str, datadir: str, ready: 
     @app.agent(topic, name="forward")
     async def forward(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         in_flight: list[asyncio.Future[None]] = []
-        async for events in stream.take_events(settings.worker_batch_size, within=wait_s):
-            batch = [(target, e.message.key, e.message.value or b"", []) for e in events]
-            in_flight.append(out.produce_all(batch))  # type: ignore[arg-type]
+        # take_events is on faust.Stream, not on the StreamT protocol agents are typed with
+        batches = cast(faust.Stream[bytes], stream).take_events(settings.worker_batch_size, within=wait_s)
+        async for events in batches:
+            batch: list[OutgoingMessage] = [
+                (target, e.message.key, e.message.value or b"", []) for e in events
+            ]
+            in_flight.append(out.produce_all(batch))
             if len(in_flight) >= BATCHES_IN_FLIGHT:
                 await in_flight.pop(0)
             ready.set()

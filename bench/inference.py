@@ -49,11 +49,10 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
-import faust_floor  # noqa: E402
-from harness import (  # noqa: E402
+from bench import faust_floor  # noqa: E402
+from bench.harness import (  # noqa: E402
     Encoded,
     PacedSender,
     ResultCollector,
@@ -69,7 +68,6 @@ from harness import (  # noqa: E402
     steady_rate,
     warmed_producer,
 )
-
 from producers.synthetic import generate  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402

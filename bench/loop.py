@@ -37,11 +37,10 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
-from drift_check import measure_drift_check  # noqa: E402
-from harness import (  # noqa: E402
+from bench.drift_check import measure_drift_check  # noqa: E402
+from bench.harness import (  # noqa: E402
     PacedSender,
     ResultCollector,
     clean_up,
@@ -52,7 +51,6 @@ from harness import (  # noqa: E402
     produce_all,
     publish_history,
 )
-
 from features.training_set import build_training_set  # noqa: E402
 from producers.synthetic import DriftSpec, generate  # noqa: E402
 from producers.transfermarkt import read_transfers_csv  # noqa: E402

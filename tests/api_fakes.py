@@ -43,9 +43,9 @@ class FakePredictor:
         self.asked.extend(requests)
         if not self.answering:
             return [None] * len(requests)
-        results = [answer(r) for r in requests]
-        self.store.put_many(results)
-        return results
+        answered = [answer(r) for r in requests]
+        self.store.put_many(answered)
+        return [*answered]
 
     def pending(self, request_id: str) -> bool:
         return not self.answering and any(r.request_id == request_id for r in self.asked)

@@ -29,7 +29,7 @@ def served_api(stack_settings: Settings, **api_changes: object) -> Iterator[Runn
     settings = isolated(stack_settings)
     publish(settings, TRANSFERS_COMPLETED, HISTORY)
     assert train_initial(settings, transfers=HISTORY).version == "1"
-    with running_workers(settings, "w1"), running_api(settings, **api_changes) as api:
+    with running_workers(settings, "w1"), running_api(settings, "api", **api_changes) as api:
         yield api
 
 

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
+from schemas.positions import Position
 from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted
 from schemas.topics import PREDICTIONS_RESULTS, TopicSpec
@@ -25,7 +26,13 @@ from stack.processes import free_port
 from stack.services import Service, start_service
 from stack.settings import Settings
 
-POSITIONS = ("Goalkeeper", "Centre-Back", "Central Midfield", "Left Winger", "Centre-Forward")
+POSITIONS: tuple[Position, ...] = (
+    "Goalkeeper",
+    "Centre-Back",
+    "Central Midfield",
+    "Left Winger",
+    "Centre-Forward",
+)
 
 
 def publish(settings: Settings, spec: TopicSpec, events: Iterable[Event]) -> int:
@@ -214,13 +221,13 @@ def explain_missing(settings: Settings, spec: TopicSpec, missing: set[str], grou
     topic = settings.topic(spec.name)
     placed: dict[int, list[int]] = defaultdict(list)
     ends: dict[int, int] = {}
-    for partition, message in _read_all(settings, topic):
-        ends[partition] = max(ends.get(partition, 0), message.offset() + 1)
+    for partition, offset, message in _read_all(settings, topic):
+        ends[partition] = max(ends.get(partition, 0), offset + 1)
         if getattr(decode(message.value(), message.headers()), "request_id", None) in missing:
-            placed[partition].append(message.offset())
+            placed[partition].append(offset)
     answered = {
         key
-        for _, message in _read_all(settings, settings.topic(PREDICTIONS_RESULTS.name))
+        for _, _, message in _read_all(settings, settings.topic(PREDICTIONS_RESULTS.name))
         if (key := (message.key() or b"").decode()) in missing
     }
     committed = group_offsets(settings, spec, group)
@@ -245,8 +252,9 @@ def group_offsets(settings: Settings, spec: TopicSpec, group: str) -> dict[int, 
     return {tp.partition: tp.offset for tp in listed[group].result(10).topic_partitions}
 
 
-def _read_all(settings: Settings, topic: str) -> Iterator[tuple[int, Message]]:
-    """Every message of a topic from the start (a group-less consumer, stops at the ends)."""
+def _read_all(settings: Settings, topic: str) -> Iterator[tuple[int, int, Message]]:
+    """(partition, offset, message) for every message of a topic from the start (a group-less
+    consumer, stops at the ends)."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap_servers,
@@ -265,6 +273,8 @@ def _read_all(settings: Settings, topic: str) -> Iterator[tuple[int, Message]]:
             if message.error():
                 open_partitions.discard(message.partition())
                 continue
-            yield message.partition(), message
+            partition, offset = message.partition(), message.offset()
+            assert partition is not None and offset is not None  # set on every fetched message
+            yield partition, offset, message
     finally:
         consumer.close()

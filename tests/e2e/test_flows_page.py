@@ -59,6 +59,7 @@ def api(stack_settings: Settings) -> Iterator[RunningApi]:
 
 @pytest.fixture
 def browser() -> Iterator[DevTools]:
+    assert CHROMIUM is not None  # the module is skipped without it
     profile = Path(tempfile.mkdtemp(prefix="chromium-"))
     process = subprocess.Popen(
         [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

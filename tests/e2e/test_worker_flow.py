@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -164,7 +165,7 @@ def test_tampered_blob_is_refused_and_the_previous_model_keeps_serving(served: S
 
 
 def test_killed_worker_restarts_and_every_request_gets_a_result(
-    served: Settings, record_property: pytest.RecordProperty
+    served: Settings, record_property: Callable[[str, object], None]
 ) -> None:
     stream = requests(3000, "kill")
     ids = [r.request_id for r in stream]
@@ -193,7 +194,7 @@ def test_killed_worker_restarts_and_every_request_gets_a_result(
 
 
 def test_two_workers_share_the_load_and_answer_every_request_once(
-    served: Settings, record_property: pytest.RecordProperty
+    served: Settings, record_property: Callable[[str, object], None]
 ) -> None:
     stream = requests(2000, "pair", players=200)
     with collecting(served) as results, running_workers(served, "w1", "w2") as workers:

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from confluent_kafka import Message
 
 from stack.async_producer import AsyncProducer, DeliveryFailed
 from stack.kafka_clients import make_producer
@@ -21,6 +22,12 @@ PARTITIONS = 3
 
 def _key(i: int) -> bytes:
     return f"player-{i % 97}".encode()
+
+
+def _fields(message: Message) -> tuple[int, bytes, bytes]:
+    partition, key, value = message.partition(), message.key(), message.value()
+    assert partition is not None and key is not None and value is not None, message.error()
+    return partition, key, value
 
 
 def _assert_all_back_in_order(received: list[tuple[int, bytes, bytes]]) -> None:
@@ -51,7 +58,7 @@ def test_confluent_kafka_round_trip(stack_settings: Settings, unique: str) -> No
     assert failures == []
 
     messages = consume_until(stack_settings, topic, lambda got: len(got) >= COUNT)
-    _assert_all_back_in_order([(m.partition(), m.key(), m.value()) for m in messages])
+    _assert_all_back_in_order([_fields(m) for m in messages])
 
 
 def test_aiokafka_round_trip(stack_settings: Settings, unique: str) -> None:
@@ -108,7 +115,7 @@ def test_async_producer_confirms_every_message_of_concurrent_calls(
     finally:
         producer.close()
     messages = consume_until(stack_settings, topic, lambda got: len(got) >= COUNT)
-    _assert_all_back_in_order([(m.partition(), m.key(), m.value()) for m in messages])
+    _assert_all_back_in_order([_fields(m) for m in messages])
     assert {tuple(m.headers() or []) for m in messages} == {(("n", b"1"),)}
 
 

@@ -29,7 +29,7 @@ BODY = {
 
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
-    return Settings(_env_file=None, state_dir=tmp_path, api_key=KEY, api_batch_max=3)  # type: ignore[call-arg]
+    return Settings(_env_file=None, state_dir=tmp_path, api_key=KEY, api_batch_max=3)  # type: ignore[call-arg,arg-type]
 
 
 def client_for(settings: Settings, **overrides: Any) -> Iterator[TestClient]:
@@ -191,7 +191,7 @@ def test_promote_and_rollback_need_the_api_key(client: TestClient) -> None:
     ok = client.post("/v1/models/1/rollback", headers={"X-API-Key": KEY}, json={"reason": "bad week"})
     assert ok.status_code == 200 and ok.json()["to_version"] == "1"
     assert client.post("/v1/models/2/promote", headers={"X-API-Key": KEY}).status_code == 200
-    assert models.changes == [
+    assert models.changes == [  # type: ignore[attr-defined]
         ("rollback", "1", "bad week"),
         ("promote", "2", "changed through the REST facade"),
     ]  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ TOPICS = MonitorTopics("results", "transfers", "lifecycle", "drift", "deadletter
 class FakeMessage:
     _topic: str
     _value: bytes | None
-    _headers: list[tuple[str, bytes]] | None = None
+    _headers: list[tuple[str, str | bytes | None]] | None = None
     _key: bytes | None = None
     _offset: int = 0
 
@@ -46,7 +46,7 @@ class FakeMessage:
     def value(self) -> bytes | None:
         return self._value
 
-    def headers(self) -> list[tuple[str, bytes]] | None:
+    def headers(self) -> list[tuple[str, str | bytes | None]] | None:
         return self._headers
 
     def key(self) -> bytes | None:

@@ -8,7 +8,7 @@ P0, P1 = ("requests", 0), ("requests", 1)
 
 
 def test_the_frontier_moves_only_over_contiguous_confirmed_offsets() -> None:
-    ledger = DeliveredOffsets(stall_s=5.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=5.0)
     ledger.start(P0, committed=10, first_offset=10)
     ledger.confirm(P0, [10, 11, 12])
     assert ledger.frontier(P0) == 13
@@ -19,7 +19,7 @@ def test_the_frontier_moves_only_over_contiguous_confirmed_offsets() -> None:
 
 def test_a_stretch_never_delivered_holds_the_commit_and_asks_for_a_reread() -> None:
     # Faust delivered 163.. right after seeking to the committed 45: 45..162 never reached the agent.
-    ledger = DeliveredOffsets(stall_s=5.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=5.0)
     ledger.start(P0, committed=45, first_offset=163)
     ledger.confirm(P0, range(163, 300))
     assert ledger.frontier(P0) == 45
@@ -34,7 +34,7 @@ def test_a_stretch_never_delivered_holds_the_commit_and_asks_for_a_reread() -> N
 
 
 def test_requests_read_again_are_recognised_as_answered() -> None:
-    ledger = DeliveredOffsets(stall_s=5.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=5.0)
     ledger.start(P0, committed=0, first_offset=0)
     ledger.confirm(P0, [0, 1, 2, 5, 6])
     assert ledger.answered(P0, 1) and ledger.answered(P0, 5)
@@ -43,7 +43,7 @@ def test_requests_read_again_are_recognised_as_answered() -> None:
 
 
 def test_without_a_committed_offset_the_first_delivered_offset_is_the_start() -> None:
-    ledger = DeliveredOffsets(stall_s=5.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=5.0)
     ledger.start(P1, committed=None, first_offset=17)
     assert ledger.frontier(P1) == 17
     ledger.start(P1, committed=3, first_offset=3)  # already tracked: unchanged
@@ -51,7 +51,7 @@ def test_without_a_committed_offset_the_first_delivered_offset_is_the_start() ->
 
 
 def test_a_partition_read_ahead_with_no_progress_for_the_period_is_read_again() -> None:
-    ledger = DeliveredOffsets(stall_s=5.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=5.0)
     ledger.start(P0, committed=10, first_offset=10)
     ledger.confirm(P0, range(10, 20))
     assert ledger.stalled({P0: 40}, now=100.0) == {}  # ahead, just noticed
@@ -61,7 +61,7 @@ def test_a_partition_read_ahead_with_no_progress_for_the_period_is_read_again() 
 
 
 def test_progress_or_a_batch_in_hand_resets_the_wait() -> None:
-    ledger = DeliveredOffsets(stall_s=5.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=5.0)
     ledger.start(P0, committed=0, first_offset=0)
     assert ledger.stalled({P0: 100}, now=0.0) == {}
     ledger.confirm(P0, range(50))
@@ -73,7 +73,7 @@ def test_progress_or_a_batch_in_hand_resets_the_wait() -> None:
 
 
 def test_revoked_partitions_are_forgotten_and_their_late_confirmations_ignored() -> None:
-    ledger = DeliveredOffsets(stall_s=1.0)
+    ledger: DeliveredOffsets[tuple[str, int]] = DeliveredOffsets(stall_s=1.0)
     ledger.start(P0, committed=5, first_offset=5)
     ledger.start(P1, committed=0, first_offset=0)
     ledger.revoked([P0])

@@ -33,7 +33,8 @@ def test_an_update_is_served_at_once() -> None:
     state = PlayerState.from_dict(newer)
     cache.put("p1", newer, state)
     assert cache.get("p1", newer) is state
-    assert cache.get("p1", newer).sightings[0].age == 25
+    served = cache.get("p1", newer)
+    assert served is not None and served.sightings[0].age == 25
 
 
 def test_no_stored_value_means_no_state_and_forgets_the_old_one() -> None:
