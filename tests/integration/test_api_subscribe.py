@@ -72,7 +72,7 @@ def test_catalogue_topic_missing_on_the_broker_is_refused(stack_settings: Settin
     bare = stack_settings.model_copy(update={"topic_prefix": f"bare{uuid.uuid4().hex[:8]}."})
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "subscribe", "predictions.results"],
-        env=settings_env(bare),
+        env={**settings_env(bare), "COLUMNS": "400"},  # typer's error box wraps at the width
         capture_output=True,
         timeout=60,
     )
