@@ -100,10 +100,8 @@ class History:
 
     def visible(self, moment: float, exclude: str | None) -> tuple[Deal, ...]:
         """Kept deals strictly before `moment`, never the excluded transfer, oldest first."""
-        head = self.entries[: bisect.bisect_left(self.entries, moment, key=AT)]
-        if exclude is not None and self.has(exclude):
-            return tuple(entry for entry in head if entry[1] != exclude)
-        return head
+        # the id index answers "not here" without the scan `before` would make
+        return before(self.entries, moment, exclude if exclude is not None and self.has(exclude) else None)
 
     def dropped_before(self, moment: float) -> int:
         """How many cut deals count for a request at `moment` (all or, if unsure, none)."""

@@ -35,13 +35,9 @@ class DecodedPlayers:
         """Remember ``state`` as the decoding of the dict just written to the table."""
         self._decoded[player_id] = (stored, state)
 
-    def forget(self, player_ids: set[str] | None = None) -> None:
-        """Drop some or all entries (partitions handed to another worker)."""
-        if player_ids is None:
-            self._decoded.clear()
-        else:
-            for player_id in player_ids:
-                self._decoded.pop(player_id, None)
+    def forget(self) -> None:
+        """Drop every entry (partitions handed to another worker); rebuilt on the next lookups."""
+        self._decoded.clear()
 
     def __len__(self) -> int:
         return len(self._decoded)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command (`make test`) runs this after setup: lint, type check of the
-# project's packages, then every test on the real local stack (the fixtures start their own
-# Kafka, Redis and MLflow on free ports).
+# The README's test command (`make test`) runs this after setup: lint, type check (packages,
+# tests and benchmarks: pyproject's [tool.mypy] files), then every test on the real local
+# stack (the fixtures start their own Kafka, Redis and MLflow on free ports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
