@@ -28,10 +28,13 @@ COPY modelstore/ /tmp/src/modelstore/
 COPY stack/ /tmp/src/stack/
 COPY producers/ /tmp/src/producers/
 COPY inference/ /tmp/src/inference/
+COPY monitoring/ /tmp/src/monitoring/
 COPY retrainer/ /tmp/src/retrainer/
 COPY consumers/ /tmp/src/consumers/
+COPY api/ /tmp/src/api/
 COPY cli/ /tmp/src/cli/
-COPY pipeline/ /tmp/src/pipeline/
+COPY devstack/ /tmp/src/devstack/
+COPY demo/ /tmp/src/demo/
 RUN pip install --no-cache-dir --no-deps /tmp/src && rm -rf /tmp/src
 
 USER app

@@ -33,11 +33,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
 from bench.harness import quiet_gc  # noqa: E402
+from devstack.local import LocalStack  # noqa: E402
+from devstack.processes import free_port  # noqa: E402
+from devstack.services import Service, start_service  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.topics import TRANSFERS_COMPLETED  # noqa: E402
-from stack.local import LocalStack  # noqa: E402
-from stack.processes import free_port  # noqa: E402
-from stack.services import Service, start_service  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 from tests.flow_helpers import history, publish  # noqa: E402
@@ -164,7 +164,7 @@ def wait_ready(url: str, services: list[Service]) -> None:
 def clean_up(settings: Settings) -> None:
     from confluent_kafka.admin import AdminClient
 
-    from stack.redis_server import redis_client
+    from stack.redis_clients import redis_client
 
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
     names = [n for n in admin.list_topics(timeout=30).topics if n.startswith(settings.topic_prefix)]

@@ -2,7 +2,7 @@
 
 A window of ``rows`` request vectors (the 42 features of features.vector, default 5,000)
 against a 2,000-row reference sample (what the trainer stores), through
-inference.drift.feature_check.feature_drift: one Evidently ValueDrift per feature. The
+monitoring.feature_check.feature_drift: one Evidently ValueDrift per feature. The
 first run is reported apart (imports and caches warm up); then a few timed repetitions,
 and the HTML report written once (the monitor writes it only when it emits an event).
 
@@ -27,7 +27,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from features.vector import FEATURE_NAMES  # noqa: E402
-from inference.drift.feature_check import feature_drift  # noqa: E402
+from monitoring.feature_check import feature_drift  # noqa: E402
 
 REFERENCE_ROWS = 2000
 _FLAGS = ("age_missing", "window_summer", "cross_league")

@@ -28,6 +28,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devstack.local import LocalStack  # noqa: E402
 from producers.publisher import KafkaPublisher  # noqa: E402
 from schemas.codec import encode_for  # noqa: E402
 from schemas.predictions import request_from_transfer  # noqa: E402
@@ -39,8 +40,7 @@ from schemas.topics import (  # noqa: E402
     TRANSFERS_COMPLETED,
 )
 from stack.kafka_clients import make_producer  # noqa: E402
-from stack.local import LocalStack  # noqa: E402
-from stack.redis_server import redis_client  # noqa: E402
+from stack.redis_clients import redis_client  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 

@@ -68,13 +68,13 @@ from bench.harness import (  # noqa: E402
     steady_rate,
     warmed_producer,
 )
+from devstack.processes import free_port  # noqa: E402
+from devstack.services import Service, start_service  # noqa: E402
 from producers.synthetic import generate  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import MODELS_LIFECYCLE  # noqa: E402
 from stack.kafka_clients import connect, make_producer, producer_config  # noqa: E402
-from stack.processes import free_port  # noqa: E402
-from stack.services import Service, start_service  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
 HISTORY_SEASONS = range(2012, 2020)

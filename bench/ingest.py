@@ -29,12 +29,12 @@ from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devstack.local import LocalStack  # noqa: E402
 from producers.ingest import IngestSummary, csv_events, ingest_csv  # noqa: E402
 from producers.transfermarkt import csv_files, read_transfers_csv  # noqa: E402
 from schemas.codec import encode, key_for  # noqa: E402
 from schemas.topics import CATALOGUE  # noqa: E402
 from stack.kafka_clients import producer_config  # noqa: E402
-from stack.local import LocalStack  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 

@@ -51,6 +51,8 @@ from bench.harness import (  # noqa: E402
     produce_all,
     publish_history,
 )
+from devstack.processes import free_port  # noqa: E402
+from devstack.services import Service, start_service  # noqa: E402
 from features.training_set import build_training_set  # noqa: E402
 from producers.synthetic import DriftSpec, generate  # noqa: E402
 from producers.transfermarkt import read_transfers_csv  # noqa: E402
@@ -62,8 +64,6 @@ from schemas.monitoring import DriftDetected  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
-from stack.processes import free_port  # noqa: E402
-from stack.services import Service, start_service  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "transfers"

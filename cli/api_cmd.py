@@ -22,7 +22,7 @@ def api(
     """
     import uvicorn
 
-    from consumers.api.app import create_app
+    from api.app import create_app
 
     settings = require_kafka(Settings())
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

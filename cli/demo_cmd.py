@@ -37,9 +37,9 @@ def demo(
     from each drift event to the first result of the new model; also written as JSON and
     PNG under <state_dir>/demo/<prefix>/.
     """
-    from pipeline.demo import run_demo
-    from pipeline.scenario import load_scenario
-    from stack.local import LocalStack
+    from demo.demo import run_demo
+    from demo.scenario import load_scenario
+    from devstack.local import LocalStack
 
     logging.basicConfig(level=logging.WARNING)
     base = Settings()
@@ -68,7 +68,7 @@ def demo(
     console.print(f"report: {out_dir / 'report.json'} and {out_dir / 'report.png'}")
 
 
-def _print(report) -> None:  # noqa: ANN001 - pipeline.demo.DemoReport, imported lazily
+def _print(report) -> None:  # noqa: ANN001 - demo.demo.DemoReport, imported lazily
     table = Table(
         title=f"Prequential scores on {report.source} data ({report.results}/{report.requests} answered)"
     )

@@ -27,7 +27,7 @@ def monitor(
     Each finding is a DriftDetected on monitoring.drift, which the retrainer
     consumes. Windows and thresholds: the MLOPS_FC_DRIFT_* settings.
     """
-    from inference.drift.bootstrap import run_monitor
+    from monitoring.bootstrap import run_monitor
 
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_monitor(require_kafka(Settings()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from stack.kafka_broker import metadata_ok
+from stack.kafka_clients import metadata_ok
 from stack.settings import Settings
 
 KAFKA_UNREACHABLE_EXIT = 3

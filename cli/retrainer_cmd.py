@@ -51,7 +51,7 @@ def retrain() -> None:
     from schemas.monitoring import DriftDetected
     from schemas.topics import MONITORING_DRIFT
     from stack.kafka_clients import make_producer
-    from stack.redis_server import redis_client
+    from stack.redis_clients import redis_client
 
     settings = require_kafka(Settings())
     current = ModelCache(redis_client(settings), prefix=settings.topic_prefix).current_version(

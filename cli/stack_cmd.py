@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.preflight import require_kafka
+from devstack.local import LocalStack
 from stack.exceptions import StackError
-from stack.local import LocalStack
 from stack.settings import Settings
 
 app = typer.Typer(

@@ -1,4 +1,4 @@
-"""Errors of the consumers package: one root, mapped to HTTP codes only in consumers.api."""
+"""Errors of the consumers package: one root, mapped to HTTP codes only in api."""
 
 from __future__ import annotations
 

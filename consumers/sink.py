@@ -20,7 +20,7 @@ from schemas.exceptions import SchemaDecodeError
 from schemas.predictions import PredictionResult
 from schemas.topics import DEAD_LETTERS, PREDICTIONS_RESULTS
 from stack.kafka_clients import make_consumer, make_producer
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
     from schemas.topics import PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
-    from stack.redis_server import redis_client
+    from stack.redis_clients import redis_client
 
     metrics = WorkerMetrics(name)
     metrics.serve(settings.worker_metrics_host, settings.worker_metrics_port)  # fails fast if taken

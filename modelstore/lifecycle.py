@@ -28,7 +28,7 @@ from schemas.codec import encode
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
 from schemas.topics import MODELS_LIFECYCLE
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)

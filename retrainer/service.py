@@ -22,7 +22,7 @@ from schemas.exceptions import SchemaDecodeError
 from schemas.monitoring import DriftDetected
 from schemas.topics import DEAD_LETTERS, MONITORING_DRIFT
 from stack.kafka_clients import make_consumer, make_producer
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 #   - Debian packages: redis-server, kcat (plain-client checks) and chromium (the flows page
 #     test drives it headless), via apt when missing
 #   - .venv with the locked Python packages (requirements.lock) and this project, editable
-#   - the Kafka broker's jars from Maven Central (stack/kafka/pom.xml)
+#   - the Kafka broker's jars from Maven Central (devstack/kafka/pom.xml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,6 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 
-.venv/bin/python -c "from stack.settings import Settings; from stack.kafka_jars import ensure_kafka_jars; \
+.venv/bin/python -c "from stack.settings import Settings; from devstack.kafka_jars import ensure_kafka_jars; \
 ensure_kafka_jars(Settings().kafka_jars_dir)" || { say "could not fetch the Kafka jars"; exit 1; }
 say "ready"

@@ -1,1 +1,1 @@
-"""The outside world's plumbing: settings, client factories, topic admin and the local stack."""
+"""Production plumbing every deployable shares: settings, Kafka and Redis clients, topic admin."""

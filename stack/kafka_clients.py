@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
 
 from stack.settings import Settings
 
@@ -56,3 +57,27 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
     }
     config.update(overrides)
     return Consumer(config)
+
+
+def metadata_ok(bootstrap: str, timeout: float = 2.0) -> bool:
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "socket.connection.setup.timeout.ms": 1000,
+        "log_level": 0,
+        "logger": _SILENT,
+    }
+    admin = AdminClient(config)
+    try:
+        return len(admin.list_topics(timeout=timeout).brokers) > 0
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+
+
+class _SilentLogger:
+    """librdkafka logs every refused connection while we poll readiness; keep them quiet."""
+
+    def log(self, *args: object) -> None:
+        return None
+
+
+_SILENT = _SilentLogger()

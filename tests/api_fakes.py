@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from consumers.api.metrics import ApiMetrics
-from consumers.api.ports import Services
+from api.metrics import ApiMetrics
+from api.ports import Services
 from consumers.messages import Shown, spec_named
 from consumers.replica import Replica
 from consumers.result_store import InMemoryResultStore

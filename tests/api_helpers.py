@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from stack.processes import free_port
-from stack.services import Service, start_service
+from devstack.processes import free_port
+from devstack.services import Service, start_service
 from stack.settings import Settings
 
 START_TIMEOUT_S = 120.0

@@ -15,6 +15,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartit
 from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from devstack.processes import free_port
+from devstack.services import Service, start_service
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
 from schemas.positions import Position
@@ -22,8 +24,6 @@ from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted
 from schemas.topics import PREDICTIONS_RESULTS, TopicSpec
 from stack.kafka_clients import make_producer
-from stack.processes import free_port
-from stack.services import Service, start_service
 from stack.settings import Settings
 
 POSITIONS: tuple[Position, ...] = (

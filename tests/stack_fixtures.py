@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from stack.local import LocalStack
-from stack.processes import free_port
+from devstack.local import LocalStack
+from devstack.processes import free_port
 from stack.settings import Settings
 
 BACKEND_VARIABLE = "MLOPS_FC_TEST_BACKEND"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo import run_demo
-from pipeline.scenario import SyntheticPlan, load_scenario
+from demo.demo import run_demo
+from demo.scenario import SyntheticPlan, load_scenario
 from producers.synthetic import DriftSpec
 from stack.settings import Settings
 

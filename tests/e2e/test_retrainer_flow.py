@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from mlflow import MlflowClient
 
+from devstack.services import settings_env, start_service
 from modelstore.mlflow_registry import TAG_SHA256, champion_version, list_versions, run_params, version_tags
 from modelstore.redis_cache import ModelCache
 from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
@@ -19,8 +20,7 @@ from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest
 from schemas.records import TransferCompleted
 from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
-from stack.redis_server import redis_client
-from stack.services import settings_env, start_service
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.conftest import HISTORY, SERVED_UNTIL

@@ -15,7 +15,7 @@ from retrainer.initial import train_initial
 from schemas.lifecycle import ModelPromoted
 from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
 from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.e2e.conftest import HISTORY
 from tests.flow_helpers import (

@@ -7,10 +7,10 @@ import socket
 from typer.testing import CliRunner
 
 from cli.main import app as cli
+from devstack.processes import free_port
+from devstack.services import settings_env, start_service
 from schemas.topics import PREDICTIONS_REQUESTS
 from stack.kafka_clients import make_producer
-from stack.processes import free_port
-from stack.services import settings_env, start_service
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_worker_flow import requests

@@ -15,7 +15,7 @@ from schemas.deadletters import DeadLetter
 from schemas.predictions import PredictionRequest, PredictionResult
 from schemas.topics import DEAD_LETTERS, PREDICTIONS_RESULTS
 from stack.kafka_clients import make_producer
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.api_helpers import running_api, wait_until
 from tests.flow_helpers import publish

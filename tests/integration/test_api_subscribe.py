@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
+from devstack.services import settings_env
 from schemas.codec import dead_letter
 from schemas.predictions import PredictionResult
 from schemas.topics import DEAD_LETTERS, PREDICTIONS_RESULTS
-from stack.services import settings_env
 from stack.settings import Settings
 from tests.flow_helpers import publish
 

@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from inference.drift import resolve_report
-from inference.drift.bootstrap import build_loop
-from inference.drift.loop import MonitorLoop
+from devstack.services import start_service
 from modelstore import ModelArtifact, ModelCache, sign_artifact
+from monitoring import resolve_report
+from monitoring.bootstrap import build_loop
+from monitoring.loop import MonitorLoop
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
 from schemas.monitoring import DriftDetected
 from schemas.topics import MONITORING_DRIFT, PREDICTIONS_RESULTS, TRANSFERS_COMPLETED, TopicSpec
 from stack.kafka_clients import make_producer
-from stack.redis_server import redis_client
-from stack.services import start_service
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.kafka_helpers import consume_until
 from tests.unit.test_drift_monitor import NOISE, SHIFTS, Observation, drift_artifact, stream

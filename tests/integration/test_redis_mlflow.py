@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stack.kafka_broker import KafkaBroker
-from stack.processes import is_alive, stop
-from stack.redis_server import RedisServer
+from devstack.kafka_broker import KafkaBroker
+from devstack.processes import is_alive, stop
+from devstack.redis_server import RedisServer
 from tests.stack_fixtures import local_stack_settings
 
 pytestmark = pytest.mark.integration

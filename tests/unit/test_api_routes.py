@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from consumers.api.app import create_app
-from consumers.api.ports import Services
+from api.app import create_app
+from api.ports import Services
 from schemas.monitoring import DriftDetected
 from schemas.records import PlayerRecord, TransferCompleted
 from stack.settings import Settings

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from cli.preflight import KAFKA_UNREACHABLE_EXIT
-from stack.processes import free_port
+from devstack.processes import free_port
 
 NEEDS_KAFKA = [
     ["worker"],

@@ -31,10 +31,13 @@ PROJECT_PACKAGES = (
     "stack",
     "producers",
     "inference",
+    "monitoring",
     "retrainer",
     "consumers",
+    "api",
     "cli",
-    "pipeline",
+    "devstack",
+    "demo",
 )
 
 
@@ -138,7 +141,7 @@ def test_every_image_is_pinned_by_an_explicit_tag(services: dict[str, dict[str, 
 
 
 def test_kafka_image_matches_the_local_broker_version(services: dict[str, dict[str, Any]]) -> None:
-    pom = (ROOT / "stack" / "kafka" / "pom.xml").read_text(encoding="utf-8")
+    pom = (ROOT / "devstack" / "kafka" / "pom.xml").read_text(encoding="utf-8")
     match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", pom)
     assert match is not None
     assert services["kafka"]["image"] == f"apache/kafka:{match.group(1)}"
@@ -336,7 +339,7 @@ def _metric_names() -> set[str]:
     """What the facade's and a worker's /metrics expose, as Prometheus sees it (counters get _total, ...)."""
     from prometheus_client import generate_latest
 
-    from consumers.api.metrics import ApiMetrics
+    from api.metrics import ApiMetrics
     from inference.metrics import WorkerMetrics
 
     text = (

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inference.drift import (
+from monitoring import (
     DriftConfig,
     FileReports,
     ReportPathError,
@@ -18,7 +18,7 @@ from inference.drift import (
     report_path,
     resolve_report,
 )
-from inference.drift.feature_check import choose_methods
+from monitoring.feature_check import choose_methods
 from stack.settings import Settings
 from tests.unit.test_drift_monitor import FEATURES, feature_rows
 
@@ -119,7 +119,7 @@ def test_config_from_settings_and_its_checks(monkeypatch: pytest.MonkeyPatch) ->
         ("season_index", ("season_index",)),
         (" a, b ,", ("a", "b")),
         ('["a", "b"]', ("a", "b")),
-        ("('a', 'b')", ("a", "b")),  # what stack.services.settings_env passes to a child process
+        ("('a', 'b')", ("a", "b")),  # what devstack.services.settings_env passes to a child process
         ("", ()),
     ],
 )

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError
 
-from inference.drift import DriftMonitor, DriftPublishError, StoreReferences
-from inference.drift.loop import MonitorLoop, MonitorTopics
 from modelstore import InMemoryModelStore, sign_artifact
+from monitoring import DriftMonitor, DriftPublishError, StoreReferences
+from monitoring.loop import MonitorLoop, MonitorTopics
 from schemas.codec import decode, encode, encode_for
 from schemas.deadletters import DeadLetter
 from schemas.lifecycle import ModelRolledBack

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from inference.drift import DriftConfig, DriftMonitor, FileReports, StoreReferences, resolve_report
-from inference.drift.feature_check import FeatureDriftResult, feature_drift
-from inference.drift.monitor import FeatureCheck
 from modelstore import ArtifactMetadata, InMemoryModelStore, ModelArtifact, sign_artifact
+from monitoring import DriftConfig, DriftMonitor, FileReports, StoreReferences, resolve_report
+from monitoring.feature_check import FeatureDriftResult, feature_drift
+from monitoring.monitor import FeatureCheck
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted

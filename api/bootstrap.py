@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 from confluent_kafka.admin import AdminClient
 
-from consumers.api.metrics import ApiMetrics
-from consumers.api.ports import Services
+from api.metrics import ApiMetrics
+from api.ports import Services
 from consumers.correlator import Correlator
 from consumers.flows import ADMIN_TIMEOUT_S, Flows
 from consumers.messages import latest
@@ -19,7 +19,7 @@ from consumers.publisher import Publisher
 from consumers.reader import TopicReader
 from consumers.replica import Replica
 from consumers.result_store import RedisResultStore
-from stack.redis_server import async_redis_client, redis_client
+from stack.redis_clients import async_redis_client, redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)

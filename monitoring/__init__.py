@@ -6,12 +6,12 @@ monitoring.drift. The decision logic (``monitor.DriftMonitor``) is pure; ``loop`
 Kafka shell and ``bootstrap`` the wiring.
 """
 
-from inference.drift.config import DriftConfig
-from inference.drift.exceptions import DriftError, DriftPublishError, ReportPathError
-from inference.drift.feature_check import FeatureDriftResult, feature_drift
-from inference.drift.monitor import DriftMonitor
-from inference.drift.reference import Reference, ReferenceSource, StoreReferences
-from inference.drift.reports import FileReports, ReportSink, report_path, resolve_report
+from monitoring.config import DriftConfig
+from monitoring.exceptions import DriftError, DriftPublishError, ReportPathError
+from monitoring.feature_check import FeatureDriftResult, feature_drift
+from monitoring.monitor import DriftMonitor
+from monitoring.reference import Reference, ReferenceSource, StoreReferences
+from monitoring.reports import FileReports, ReportSink, report_path, resolve_report
 
 __all__ = [
     "DriftConfig",

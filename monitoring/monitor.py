@@ -31,12 +31,12 @@ from uuid import uuid4
 
 import pandas as pd
 
-from inference.drift.config import DriftConfig
-from inference.drift.feature_check import FeatureDriftResult, feature_drift
-from inference.drift.reference import Reference, ReferenceSource
-from inference.drift.reports import ReportSink
-from inference.drift.windows import ErrorWindow, FeatureWindow, Label, Outcome, OutcomeJoin, Prediction
 from modelstore.exceptions import ModelStoreError
+from monitoring.config import DriftConfig
+from monitoring.feature_check import FeatureDriftResult, feature_drift
+from monitoring.reference import Reference, ReferenceSource
+from monitoring.reports import ReportSink
+from monitoring.windows import ErrorWindow, FeatureWindow, Label, Outcome, OutcomeJoin, Prediction
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted

@@ -8,13 +8,11 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from confluent_kafka.admin import AdminClient
-
+from devstack.kafka_jars import ensure_kafka_jars
+from devstack.processes import ensure_port_free, read_pid, require_ready, spawn, stop
 from stack.exceptions import PrerequisiteMissing, StackError
-from stack.kafka_jars import ensure_kafka_jars
-from stack.processes import ensure_port_free, read_pid, require_ready, spawn, stop
+from stack.kafka_clients import metadata_ok
 from stack.settings import Settings
 
 LOG4J_CONFIG = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
@@ -147,30 +145,6 @@ class KafkaBroker:
         )
         if result.returncode != 0:
             raise StackError(f"Formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
-
-
-def metadata_ok(bootstrap: str, timeout: float = 2.0) -> bool:
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "socket.connection.setup.timeout.ms": 1000,
-        "log_level": 0,
-        "logger": _SILENT,
-    }
-    admin = AdminClient(config)
-    try:
-        return len(admin.list_topics(timeout=timeout).brokers) > 0
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
-
-
-class _SilentLogger:
-    """librdkafka logs every refused connection while we poll readiness; keep them quiet."""
-
-    def log(self, *args: object) -> None:
-        return None
-
-
-_SILENT = _SilentLogger()
 
 
 def _java() -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
 
-from consumers.api.ports import Services
+from api.ports import Services
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="MLOPS_FC_API_KEY")
 

@@ -6,14 +6,14 @@ import logging
 import signal
 import threading
 
-from inference.drift.config import DriftConfig
-from inference.drift.loop import MonitorLoop, MonitorTopics
-from inference.drift.monitor import DriftMonitor
-from inference.drift.reference import StoreReferences
-from inference.drift.reports import FileReports
 from modelstore.redis_cache import ModelCache
+from monitoring.config import DriftConfig
+from monitoring.loop import MonitorLoop, MonitorTopics
+from monitoring.monitor import DriftMonitor
+from monitoring.reference import StoreReferences
+from monitoring.reports import FileReports
 from stack.kafka_clients import make_consumer, make_producer
-from stack.redis_server import redis_client
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)

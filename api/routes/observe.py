@@ -9,9 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import FileResponse
 
-from consumers.api.deps import ServicesDep
-from consumers.api.ports import Services
-from consumers.api.schemas import Problem
+from api.deps import ServicesDep
+from api.ports import Services
+from api.schemas import Problem
 from consumers.exceptions import UnknownTopicError
 from schemas.monitoring import DriftDetected
 from stack.exceptions import TopicMissing

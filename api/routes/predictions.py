@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from consumers.api.deps import ServicesDep
-from consumers.api.ports import Services
-from consumers.api.schemas import (
+from api.deps import ServicesDep
+from api.ports import Services
+from api.schemas import (
     BatchIn,
     BatchOut,
     Pending,

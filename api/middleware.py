@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from consumers.api.metrics import ApiMetrics
+from api.metrics import ApiMetrics
 
 
 async def _problem(send: Send, status: int, detail: str) -> None:

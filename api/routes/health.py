@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from consumers.api.deps import ServicesDep
-from consumers.api.ports import Services
+from api.deps import ServicesDep
+from api.ports import Services
 
 router = APIRouter(tags=["health"])
 

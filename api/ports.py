@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from consumers.api.metrics import ApiMetrics
+from api.metrics import ApiMetrics
 from consumers.messages import Shown
 from consumers.replica import Replica
 from consumers.result_store import ResultStore

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from consumers.api.deps import ServicesDep
-from consumers.api.schemas import PlayerOut, Problem, ShortStr
+from api.deps import ServicesDep
+from api.schemas import PlayerOut, Problem, ShortStr
 from schemas.envelope import utc_now
 from schemas.predictions import PredictionRequest
 from schemas.records import PlayerRecord

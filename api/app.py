@@ -12,10 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
-from consumers.api.metrics import ApiMetrics
-from consumers.api.middleware import BodyLimit, RequestMetrics
-from consumers.api.ports import Services
-from consumers.api.routes import health, models, observe, players, predictions
+from api.metrics import ApiMetrics
+from api.middleware import BodyLimit, RequestMetrics
+from api.ports import Services
+from api.routes import health, models, observe, players, predictions
 from stack.heap import freeze_long_lived
 from stack.settings import Settings
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings, build: Build | None = None) -> FastAPI:
     """The app; ``build`` wires the services at start-up (real adapters unless a test passes fakes)."""
     metrics = ApiMetrics()
     if build is None:
-        from consumers.api.bootstrap import running_services
+        from api.bootstrap import running_services
 
         build = running_services
 

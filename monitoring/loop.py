@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 
-from inference.drift.config import SOURCE
-from inference.drift.exceptions import DriftPublishError
-from inference.drift.monitor import DriftMonitor
+from monitoring.config import SOURCE
+from monitoring.exceptions import DriftPublishError
+from monitoring.monitor import DriftMonitor
 from schemas.codec import Headers, dead_letter, decode, encode, encode_for
 from schemas.exceptions import SchemaDecodeError
 from schemas.lifecycle import ModelLifecycleEvent, ModelPromoted, ModelRolledBack

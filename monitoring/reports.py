@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
-from inference.drift.exceptions import ReportPathError
-from inference.drift.feature_check import FeatureDriftResult
+from monitoring.exceptions import ReportPathError
+from monitoring.feature_check import FeatureDriftResult
 
 REPORTS_DIR = "reports"
 

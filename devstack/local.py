@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stack.kafka_broker import KafkaBroker
-from stack.mlflow_local import LocalMlflow
-from stack.redis_server import RedisServer
+from devstack.kafka_broker import KafkaBroker
+from devstack.mlflow_local import LocalMlflow
+from devstack.redis_server import RedisServer
 from stack.settings import Settings
 
 

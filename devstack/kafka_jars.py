@@ -1,4 +1,4 @@
-"""Resolve the broker's jars from Maven Central with the pinned pom (stack/kafka/pom.xml)."""
+"""Resolve the broker's jars from Maven Central with the pinned pom (devstack/kafka/pom.xml)."""
 
 from __future__ import annotations
 

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import TypeGuard
 from uuid import UUID
 
+from demo.lag import group_lag
+from demo.prequential import Judged, Score, per_season, score
+from demo.scenario import Scenario
+from demo.tail import TopicTail
+from devstack.services import Service, start_service
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import download_blob
 from modelstore.signing import load_artifact
-from pipeline.lag import group_lag
-from pipeline.prequential import Judged, Score, per_season, score
-from pipeline.scenario import Scenario
-from pipeline.tail import TopicTail
 from producers.ingest import transfer_events
 from producers.publisher import KafkaPublisher
 from retrainer.initial import train_initial
@@ -42,7 +43,6 @@ from schemas.topics import (
     TRANSFERS_COMPLETED,
 )
 from stack.kafka_clients import make_producer
-from stack.services import Service, start_service
 from stack.settings import Settings
 from stack.topic_admin import ensure_topics
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
 
-from consumers.api.deps import ServicesDep, require_api_key
-from consumers.api.ports import Services
-from consumers.api.schemas import ModelAction, Problem
+from api.deps import ServicesDep, require_api_key
+from api.ports import Services
+from api.schemas import ModelAction, Problem
 from modelstore.exceptions import ArtifactNotFoundError, ModelStoreError
 
 router = APIRouter(prefix="/v1/models", tags=["models"])

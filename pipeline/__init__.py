@@ -1,1 +1,0 @@
-"""The whole pipeline on one machine: the demo scenario and the `mlops-fc run` main job."""
