@@ -1,5 +1,5 @@
 # The two commands of the README are `make run` and `make test`; both set up what they need.
-.PHONY: setup run test test-unit test-integration test-e2e lint stack-up stack-down bench
+.PHONY: setup run test test-unit test-integration test-e2e test-faults lint stack-up stack-down bench
 
 setup:
 	@scripts/setup.sh
@@ -18,6 +18,9 @@ test-integration: setup
 
 test-e2e: setup
 	@.venv/bin/python -m pytest tests/e2e -q
+
+test-faults: setup
+	@.venv/bin/python -m pytest tests/faults -q
 
 lint: setup
 	@.venv/bin/ruff check .
