@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.preflight import require_kafka
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def _prepare(create_topics: bool) -> Settings:
     if create_topics:
         from stack.topic_admin import ensure_topics
 
-        with console.status(f"Checking topics on {settings.kafka_bootstrap_servers}..."):
+        with console.status(f"Checking topics on {kafka_connection(settings).bootstrap_servers}..."):
             ensure_topics(settings)
     return settings
 

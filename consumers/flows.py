@@ -19,6 +19,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from schemas.topics import CATALOGUE
+from stack.kafka_clients import make_admin
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class Flows:
 
     def __init__(self, settings: Settings, admin: AdminClient | None = None) -> None:
         self.settings = settings
-        self.admin = admin or AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+        self.admin = admin or make_admin(settings)
         self.samples: deque[Sample] = deque(maxlen=64)
         self.groups: list[dict[str, Any]] = []
         self.error: str | None = None

@@ -68,11 +68,21 @@ class Replica:
         for message in messages:
             try:
                 events.append(decode(message.value(), message.headers()))
-            except SchemaDecodeError:
-                self.skipped += 1  # the worker dead-letters its input topics
+            except SchemaDecodeError as exc:
+                # The worker and the monitor dead-letter their input topics: one letter is
+                # enough, this groupless reader (one per API process) only skips.
+                self._skip(message, exc.reason)
         with self._lock:
             for event in events:
-                self.apply(event)
+                try:
+                    self.apply(event)
+                except Exception as exc:  # noqa: BLE001 - one odd event must not stop the reader
+                    self.skipped += 1
+                    log.warning("replica skipped %s %s: %r", event.event_type, event.event_id, exc)
+
+    def _skip(self, message: Message, reason: str) -> None:
+        self.skipped += 1
+        log.debug("replica skipped %s@%s: %s", message.topic(), message.offset(), reason)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, PlayerRecord | TransferCompleted):

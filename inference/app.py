@@ -24,6 +24,7 @@ from features.update import update_player
 from features.vector import vector
 from inference.delivered_offsets import DeliveredOffsets
 from inference.faust_tuning import commit_offsets, committed_offset, seek_on_consumer_thread
+from inference.kafka_auth import faust_credentials
 from inference.metrics import WorkerMetrics
 from inference.model_holder import ModelHolder
 from inference.player_cache import DecodedPlayers
@@ -31,7 +32,7 @@ from inference.recovery_watch import RecoveryWatch
 from inference.scoring import SOURCE, Pending, score_batch
 from inference.state_sync import IngestProgress, Targets
 from inference.transfers_view import TransfersView
-from schemas.codec import dead_letter, decode, encode
+from schemas.codec import dead_letter_for, decode, encode
 from schemas.exceptions import SchemaDecodeError
 from schemas.predictions import PredictionRequest, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
@@ -45,7 +46,8 @@ from schemas.topics import (
 )
 from stack.async_producer import AsyncProducer, DeliveryFailed, confirmed
 from stack.heap import freeze_long_lived
-from stack.kafka_clients import make_producer
+from stack.kafka_clients import make_admin, make_producer
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,8 @@ def build_app(
     metrics.model.refused = lambda: len(holder.refused)
     app = faust.App(
         f"{settings.topic_prefix}{settings.worker_app_id}",
-        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        broker=kafka_connection(settings).faust_broker(),
+        broker_credentials=faust_credentials(kafka_connection(settings)),
         store="memory://",  # tables recover from their changelog topics on start
         datadir=datadir,
         topic_partitions=settings.topic_partitions,
@@ -106,7 +109,7 @@ def build_app(
     requests_name = settings.topic(PREDICTIONS_REQUESTS.name)
     delivered: DeliveredOffsets[TP] = DeliveredOffsets(settings.worker_stall_s)
     recovery_watch: RecoveryWatch[TP] = RecoveryWatch(settings.worker_stall_s)
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     scoring: list[bool] = [True]  # busy (catching up, or a batch in hand): no stall is judged
     results_topic_name = settings.topic(PREDICTIONS_RESULTS.name)
     # Results go out through librdkafka (a few microseconds a message where Faust's send path
@@ -125,16 +128,7 @@ def build_app(
 
     async def send_dead_letter(event: faust.EventT, reason: str, error_type: str) -> None:
         message = event.message
-        letter = dead_letter(
-            message.value or b"",
-            reason,
-            message.topic,
-            source=source,
-            error_type=error_type,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key,
-        )
+        letter = dead_letter_for(message, reason, source=source, error_type=error_type)  # fits, keeps headers
         key, value, headers = encode(letter, key=message.topic)
         # Faust types headers as bytes values, which is all the codec puts in
         await dead_letters_topic.send(key=key, value=value, headers=cast(list[tuple[str, bytes]], headers))
@@ -477,7 +471,7 @@ async def _follow_lifecycle(settings: Settings, refresh_model: Callable[[], Awai
     """Every worker reads every lifecycle event (no group) and swaps on it at once."""
     topic = settings.topic(MODELS_LIFECYCLE.name)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+        **kafka_connection(settings).aiokafka(), group_id=None, enable_auto_commit=False
     )
     await consumer.start()
     try:

@@ -29,6 +29,7 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
     from schemas.topics import PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
+    from stack.kafka_connection import kafka_connection
     from stack.redis_clients import redis_client
 
     metrics = WorkerMetrics(name)
@@ -46,7 +47,7 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
         model_name=settings.model_name,
         signing_key=settings.model_signing_key.get_secret_value().encode(),
     )
-    view = TransfersView(settings.kafka_bootstrap_servers, settings.topic(TRANSFERS_COMPLETED.name))
+    view = TransfersView(kafka_connection(settings), settings.topic(TRANSFERS_COMPLETED.name))
     datadir = settings.state_dir / "workers" / name
     datadir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings, holder, view, str(datadir), worker_name=name, metrics=metrics)

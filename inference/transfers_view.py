@@ -22,13 +22,14 @@ from inference.state_sync import IngestProgress, Targets
 from schemas.codec import decode
 from schemas.exceptions import SchemaDecodeError
 from schemas.records import TransferCompleted
+from stack.kafka_connection import KafkaConnection
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class TransfersView:
-    bootstrap: str
+    connection: KafkaConnection
     topic: str
     clubs: dict[str, ClubState] = field(default_factory=dict)
     market: MarketState | None = None
@@ -47,7 +48,7 @@ class TransfersView:
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.connection.aiokafka(),
             enable_auto_commit=False,
             group_id=None,
             isolation_level="read_committed",
@@ -96,7 +97,7 @@ class TransfersView:
         if self._offsets is None:
             # Its own connection: on the fetching consumer's, the request would queue behind a
             # long poll of the (mostly idle) topic and cost every batch up to half a second.
-            self._offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+            self._offsets = AIOKafkaConsumer(**self.connection.aiokafka(), enable_auto_commit=False)
             await self._offsets.start()
         ends = await self._offsets.end_offsets(asked)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}

@@ -31,6 +31,24 @@ class Settings(BaseSettings):
 
     # Kafka
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # Read only by stack/kafka_connection.py, which feeds every Kafka client of the project.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers (managed Kafka: SASL_SSL)."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism, used with a SASL_* protocol."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle that signed the brokers' certificates (default: system CAs)."
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate, for brokers that ask for one (mutual TLS)."
+    )
+    kafka_ssl_key_file: Path | None = Field(
+        default=None, description="PEM private key of the client certificate."
+    )
     kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap: str = Field(default="1g", description="JVM heap of the local broker (-Xmx).")
     kafka_libs_dir: Path | None = Field(
@@ -224,6 +242,19 @@ class Settings(BaseSettings):
             names = (name.strip().strip("()[]'\" ") for name in value.split(","))
             return tuple(name for name in names if name)
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"MLOPS_FC_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "MLOPS_FC_KAFKA_SASL_USERNAME and MLOPS_FC_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
+            raise ValueError("MLOPS_FC_KAFKA_SSL_CERT_FILE and MLOPS_FC_KAFKA_SSL_KEY_FILE go together")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
