@@ -7,6 +7,7 @@ import typer
 from cli import (
     api_cmd,
     demo_cmd,
+    deploy_cmd,
     ingest_cmd,
     model_cmd,
     monitor_cmd,
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(schemas_cmd.app, name="schemas")
+app.add_typer(deploy_cmd.app, name="deploy")
 app.command("worker")(worker_cmd.worker)
 app.command("train")(train_cmd.train)
 app.add_typer(ingest_cmd.app, name="ingest")
