@@ -6,6 +6,7 @@ import typer
 
 from cli import (
     api_cmd,
+    data_cmd,
     demo_cmd,
     deploy_cmd,
     ingest_cmd,
@@ -35,6 +36,7 @@ app.add_typer(deploy_cmd.app, name="deploy")
 app.command("worker")(worker_cmd.worker)
 app.command("train")(train_cmd.train)
 app.add_typer(ingest_cmd.app, name="ingest")
+app.add_typer(data_cmd.app, name="data")
 app.command("predict")(predict_cmd.predict)
 app.command("monitor")(monitor_cmd.monitor)
 app.command("retrainer")(retrainer_cmd.retrainer)

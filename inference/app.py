@@ -36,10 +36,12 @@ from schemas.codec import dead_letter_for, decode, encode
 from schemas.exceptions import SchemaDecodeError
 from schemas.predictions import PredictionRequest, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
+from schemas.season_stats import PlayerSeasonStats
 from schemas.topics import (
     DEAD_LETTERS,
     MODELS_LIFECYCLE,
     PLAYERS_RECORDS,
+    PLAYERS_SEASON_STATS,
     PREDICTIONS_REQUESTS,
     PREDICTIONS_RESULTS,
     TRANSFERS_COMPLETED,
@@ -101,8 +103,12 @@ def build_app(
         )
 
     transfers_name = settings.topic(TRANSFERS_COMPLETED.name)
-    ingest_names = (settings.topic(PLAYERS_RECORDS.name), transfers_name)
-    ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name)
+    ingest_names = (
+        settings.topic(PLAYERS_RECORDS.name),
+        transfers_name,
+        settings.topic(PLAYERS_SEASON_STATS.name),
+    )
+    ingest_topic = raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name, PLAYERS_SEASON_STATS.name)
     player_progress = IngestProgress("player-state agent")
     # The worker commits request offsets itself, only past confirmed results (see DeliveredOffsets).
     requests_topic = raw_topic(PREDICTIONS_REQUESTS.name, acks=False)
@@ -148,7 +154,7 @@ def build_app(
         except SchemaDecodeError as exc:
             await send_dead_letter(event, exc.reason, "SchemaDecodeError")
             return
-        if not isinstance(record, PlayerRecord | TransferCompleted):
+        if not isinstance(record, PlayerRecord | TransferCompleted | PlayerSeasonStats):
             await send_dead_letter(event, f"unexpected {record.event_type} on this topic", "TopicMismatch")
             return
         state = update_player(decoded_players.get(record.player_id, players.get(record.player_id)), record)

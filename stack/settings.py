@@ -233,6 +233,17 @@ class Settings(BaseSettings):
         default="mlops-fc-sink", description="Consumer group of `mlops-fc sink` (after topic_prefix)."
     )
 
+    # `mlops-fc data fetch`: base URLs of the pinned public files (a mirror may replace them)
+    data_transfers_url: str = Field(
+        default="https://raw.githubusercontent.com/ewenme/transfers/b531325a83bf3114f29546198ac4b73230402f52",
+        description="Base URL of the Transfermarkt files (data/<league>.csv below it).",
+    )
+    data_stats_url: str = Field(
+        default="https://raw.githubusercontent.com/vibedatascience/understat_players_aggregated/"
+        "3bbac10a57de31251d0ec2a08ee008b959e77e55",
+        description="Base URL of the Understat season file.",
+    )
+
     @field_validator("drift_exclude_features", "api_cors_origins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
