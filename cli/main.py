@@ -18,6 +18,7 @@ from cli import (
     stack_cmd,
     subscribe_cmd,
     train_cmd,
+    up_cmd,
     worker_cmd,
 )
 
@@ -25,7 +26,9 @@ app = typer.Typer(
     name="mlops-fc",
     help=(
         "mlops-fc stream: predicts football transfer fees from Kafka events and keeps its own "
-        "model fresh. Start with `mlops-fc stack up`, then see each command's --help."
+        "model fresh. Start everything with `mlops-fc up` (only Kafka, Redis and MLflow: "
+        "`mlops-fc stack up`), watch it with `mlops-fc ps`, stop it with `mlops-fc down`; "
+        "`mlops-fc run` is the main job. See each command's --help."
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -47,6 +50,10 @@ app.command("sink")(api_cmd.sink)
 app.command("subscribe")(subscribe_cmd.subscribe)
 app.command("demo")(demo_cmd.demo)
 app.command("run")(demo_cmd.run)
+app.command("up")(up_cmd.up)
+app.command("down")(up_cmd.down)
+app.command("ps")(up_cmd.ps)
+app.command("logs")(up_cmd.logs)
 
 
 def main() -> None:

@@ -244,6 +244,16 @@ class Settings(BaseSettings):
         description="Base URL of the Understat season file.",
     )
 
+    # `mlops-fc up`: the supervised local services
+    up_restart_backoff_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest pause before `up`'s supervisor restarts a service that keeps dying.",
+    )
+    up_ready_timeout_s: float = Field(
+        default=300.0, gt=0, description="How long `mlops-fc up` waits for every service to report ready."
+    )
+
     @field_validator("drift_exclude_features", "api_cors_origins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
