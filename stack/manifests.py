@@ -47,7 +47,8 @@ CLUSTER_VALUES: dict[str, Any] = {
 LAUNCHER_ONLY = frozenset(
     {"kafka_controller_port", "kafka_heap", "kafka_libs_dir", "redis_persistence", "mlflow_ui_port"}
 )
-# The local overlay's Secret: the development placeholders, which production refuses.
+# The local overlay's Secret: the development placeholders, which production refuses. A
+# secret not listed here (e.g. the SASL password of a secured Kafka) is empty: unused locally.
 DEV_SECRET_VALUES = {
     "redis_password": "",
     "model_signing_key": "dev-only-change-me",
@@ -117,7 +118,7 @@ def secret_text() -> str:
         "kind": "Secret",
         "metadata": {"name": SECRET_NAME, "labels": dict(LABELS)},
         "type": "Opaque",
-        "stringData": {env_name(name): DEV_SECRET_VALUES[name] for name in secret_fields()},
+        "stringData": {env_name(name): DEV_SECRET_VALUES.get(name, "") for name in secret_fields()},
     }
     header = HEADER.format(command="settings", source="stack/settings.py")
     note = "# Development placeholders: MLOPS_FC_ENVIRONMENT=production refuses them.\n"
