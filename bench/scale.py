@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import ConsumerGroupState
-from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
@@ -42,6 +41,7 @@ from devstack.services import Service, start_service  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import PREDICTIONS_REQUESTS  # noqa: E402
+from stack.kafka_clients import make_admin  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
 SEED = 11
@@ -71,7 +71,7 @@ def assignment(settings: Settings, names: dict[str, str]) -> tuple[bool, Assignm
     ``names`` maps member ids to worker names: the workers share one client id, but a member
     keeps its id across rebalances, and they join one at a time (see ``join``).
     """
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     group = f"{settings.topic_prefix}{settings.worker_app_id}"
     topic = settings.topic(PREDICTIONS_REQUESTS.name)
     description = admin.describe_consumer_groups([group])[group].result(timeout=30)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from confluent_kafka.admin import AdminClient
-
+from stack.kafka_clients import make_admin
 from stack.settings import Settings
 
 
@@ -13,7 +12,7 @@ def describe_groups(
     settings: Settings, group_ids: Iterable[str], timeout_s: float = 5.0
 ) -> dict[str, tuple[str, int]]:
     """Group id -> (state, members); a group the broker does not know is left out."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers, "log_level": 3})
+    admin = make_admin(settings, log_level=3)
     found: dict[str, tuple[str, int]] = {}
     for group_id, future in admin.describe_consumer_groups(
         list(group_ids), request_timeout=timeout_s

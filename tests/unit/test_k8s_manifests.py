@@ -95,7 +95,12 @@ def test_kafka_topics_are_the_catalogue() -> None:
 def test_config_map_holds_every_setting_and_no_secret() -> None:
     data = config(render(K8S / "base"))
     secrets = {manifests.env_name(name) for name in manifests.secret_fields()}
-    assert secrets == {"MLOPS_FC_REDIS_PASSWORD", "MLOPS_FC_MODEL_SIGNING_KEY", "MLOPS_FC_API_KEY"}
+    assert secrets == {
+        "MLOPS_FC_KAFKA_SASL_PASSWORD",
+        "MLOPS_FC_REDIS_PASSWORD",
+        "MLOPS_FC_MODEL_SIGNING_KEY",
+        "MLOPS_FC_API_KEY",
+    }
     assert set(data) == setting_names() - secrets
     local_secret = one(render(K8S / "overlays" / "local"), "Secret", manifests.SECRET_NAME)
     assert set(local_secret["stringData"]) == secrets
