@@ -16,7 +16,7 @@ from faust.types import TP
 
 from inference.bootstrap import WorkerClients
 from inference.metrics import WorkerMetrics
-from inference.parts import assemble
+from inference.parts import WorkerParts, assemble
 from schemas.topics import DEAD_LETTERS, PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
 from stack.settings import Settings
 
@@ -60,17 +60,28 @@ def build_app(
     )
     metrics = metrics or WorkerMetrics(worker_name)
     parts = assemble(app, settings, clients, table, raw_topic(DEAD_LETTERS.name), worker_name, metrics)
-    players, offsets, pipeline = parts.players, parts.offsets, parts.pipeline
-    stall_check_s = max(settings.worker_stall_s / 2, 0.5)
+    requests_topic = raw_topic(PREDICTIONS_REQUESTS.name, acks=False)  # offsets: request_offsets
+    _agents(app, settings, parts, raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name), requests_topic)
+    _timers(app, settings, parts)
+    _rebalance_signals(app, parts)
+    app.task(parts.models.refresh)  # the first model
+    app.task(parts.models.follow)
+    app.task(clients.view.run)
+    return app
 
-    @app.agent(raw_topic(PLAYERS_RECORDS.name, TRANSFERS_COMPLETED.name), name="player-state")
+
+def _agents(
+    app: faust.App, settings: Settings, parts: WorkerParts, ingest: faust.TopicT, requests: faust.TopicT
+) -> None:
+    players, pipeline = parts.players, parts.pipeline
+
+    @app.agent(ingest, name="player-state")
     async def update_player_state(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
             await players.apply(event.message)
             yield None
 
-    # The worker commits request offsets itself, only past confirmed results (request_offsets).
-    @app.agent(raw_topic(PREDICTIONS_REQUESTS.name, acks=False), name="score-requests")
+    @app.agent(requests, name="score-requests")
     async def score_requests(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         await pipeline.start()
         # take_events is on faust.Stream, not on the StreamT protocol agents are typed with
@@ -81,28 +92,37 @@ def build_app(
             await pipeline.score([event.message for event in events])
             yield None
 
+
+def _timers(app: faust.App, settings: Settings, parts: WorkerParts) -> None:
+    offsets, pipeline = parts.offsets, parts.pipeline
+    stall_check_s = max(settings.worker_stall_s / 2, 0.5)
+
     @app.timer(interval=stall_check_s)
     async def reread_stalled_requests() -> None:
         await offsets.reread_stalled(busy=app.rebalancing or pipeline.busy())
-
-    @app.timer(interval=stall_check_s)
-    async def resume_stuck_recovery() -> None:
-        await parts.recovery.check()
-
-    @app.timer(interval=LAG_REFRESH_S)
-    async def refresh_lag() -> None:
-        parts.lag.refresh()
 
     @app.timer(interval=settings.worker_commit_interval_s)
     async def commit_answered_requests() -> None:
         if not app.rebalancing:
             await offsets.commit()
 
+    @app.timer(interval=LAG_REFRESH_S)
+    async def refresh_lag() -> None:
+        parts.lag.refresh()
+
+    app.timer(interval=stall_check_s)(parts.recovery.check)
+    app.timer(interval=settings.worker_model_poll_s)(parts.models.refresh)
+    app.timer(interval=settings.worker_heartbeat_s)(parts.heartbeat.beat)
+
+
+def _rebalance_signals(app: faust.App, parts: WorkerParts) -> None:
     # mode types signal receivers as (sender, *args, signal=..., **kwargs); Faust passes these
     # keyword arguments by name, so the named parameters below are what arrives.
+    offsets, pipeline = parts.offsets, parts.pipeline
+
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def hand_over(sender: faust.App, revoked: set[TP], **_: Any) -> None:
-        players.forget()  # streams are drained by now (Faust waits for them before this signal)
+        parts.players.forget()  # streams are drained by now (Faust waits for them before this signal)
         await offsets.hand_over(revoked, pipeline.drain)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
@@ -112,10 +132,3 @@ def build_app(
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def commit_before_stopping(sender: faust.App, **_: Any) -> None:
         await offsets.stop(pipeline.drain)
-
-    app.task(parts.models.refresh)  # the first model
-    app.timer(interval=settings.worker_model_poll_s)(parts.models.refresh)
-    app.task(parts.models.follow)
-    app.task(clients.view.run)
-    app.timer(interval=settings.worker_heartbeat_s)(parts.heartbeat.beat)
-    return app
