@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import faust  # noqa: E402
 
-from inference.faust_tuning import SpinnerlessWorker, limit_fetch_wait  # noqa: E402
+from inference.faust import SpinnerlessWorker, limit_fetch_wait  # noqa: E402
 from stack.async_producer import AsyncProducer, OutgoingMessage  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
 from stack.kafka_connection import kafka_connection

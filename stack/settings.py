@@ -112,6 +112,21 @@ class Settings(BaseSettings):
             " between two re-reads of one stretch."
         ),
     )
+    worker_heartbeat_s: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "How often a worker writes its heartbeat (mlops-fc:worker:<name> in Redis, TTL three"
+            " times this): who is alive and which model it serves."
+        ),
+    )
+    worker_static_membership: bool = Field(
+        default=True,
+        description=(
+            "Join the consumer group as a static member named after the worker (group.instance.id):"
+            " a restarted worker takes its partitions back at once. Worker names must then be unique."
+        ),
+    )
 
     worker_metrics_host: str = Field(
         default="127.0.0.1", description="Address of the worker's Prometheus /metrics (0.0.0.0: all)."
