@@ -176,8 +176,7 @@ class KafkaBroker:
                 classpath,
                 STORAGE_TOOL,
                 "format",
-                "-t",
-                cluster_id,
+                f"--cluster-id={cluster_id}",  # one '=' argument: an id starting with '-' is no option
                 "-c",
                 str(properties),
                 "--standalone",
