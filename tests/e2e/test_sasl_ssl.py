@@ -128,73 +128,73 @@ def test_ingest_serve_monitor_retrain_and_the_api_over_sasl_ssl(secure: Settings
     assert history.returncode == 0, history.stderr
     assert train_initial(settings).version == "1"  # reads the history back over SASL_SSL
 
-    started = [
-        start_service(settings, "monitor", "monitor", "--loglevel", "info"),
-        start_service(settings, "retrainer", "retrainer"),
-    ]
+    started: list[Service] = []
     try:
-        with (
-            running_workers(settings, "w1") as workers,
-            running_api(settings, "api") as api,
-            collecting(settings) as collector,
-        ):
-            services = [*started, *workers, api.service]
-            replay = _ingest(
-                settings, "--seed", "6", "--seasons", "2012", "--per-season", "60", "--as-requests"
-            )
-            assert replay.returncode == 0, replay.stderr
-            requests = _end(settings, PREDICTIONS_REQUESTS.name)
-            assert requests > 0
-            _wait(lambda: len(collector.results) >= requests, f"{requests} results", services)
-            assert all(r[0].status == "ok" for r in collector.results.values())
-
-            # The REST facade publishes and reads its answer over SASL_SSL too.
-            with api.client(headers={"X-API-Key": API_KEY}) as http:
-                reply = http.post(
-                    "/v1/predictions",
-                    json={
-                        "player_id": "p-sasl",
-                        "position": "Centre-Back",
-                        "from_club": "A",
-                        "to_club": "B",
-                        "season": 2012,
-                        "window": "summer",
-                    },
+        # The facade first: four services importing at once on two shared cores outlast its
+        # start-up deadline.
+        with running_api(settings, "api") as api:
+            started += [
+                start_service(settings, "monitor", "monitor", "--loglevel", "info"),
+                start_service(settings, "retrainer", "retrainer"),
+            ]
+            with running_workers(settings, "w1") as workers, collecting(settings) as collector:
+                services = [*started, *workers, api.service]
+                replay = _ingest(
+                    settings, "--seed", "6", "--seasons", "2012", "--per-season", "60", "--as-requests"
                 )
-            assert reply.status_code == 200, reply.text
-            assert reply.json()["status"] == "ok"
+                assert replay.returncode == 0, replay.stderr
+                requests = _end(settings, PREDICTIONS_REQUESTS.name)
+                assert requests > 0
+                _wait(lambda: len(collector.results) >= requests, f"{requests} results", services)
+                assert all(r[0].status == "ok" for r in collector.results.values())
 
-            # The monitor commits what it read.
-            group = f"{settings.topic_prefix}{settings.monitor_group_id}"
+                # The REST facade publishes and reads its answer over SASL_SSL too.
+                with api.client(headers={"X-API-Key": API_KEY}) as http:
+                    reply = http.post(
+                        "/v1/predictions",
+                        json={
+                            "player_id": "p-sasl",
+                            "position": "Centre-Back",
+                            "from_club": "A",
+                            "to_club": "B",
+                            "season": 2012,
+                            "window": "summer",
+                        },
+                    )
+                assert reply.status_code == 200, reply.text
+                assert reply.json()["status"] == "ok"
 
-            def monitor_done() -> bool:
-                ends = _end(settings, PREDICTIONS_RESULTS.name)
-                return (
-                    sum(max(0, v) for v in group_offsets(settings, PREDICTIONS_RESULTS, group).values())
-                    >= ends
+                # The monitor commits what it read.
+                group = f"{settings.topic_prefix}{settings.monitor_group_id}"
+
+                def monitor_done() -> bool:
+                    ends = _end(settings, PREDICTIONS_RESULTS.name)
+                    return (
+                        sum(max(0, v) for v in group_offsets(settings, PREDICTIONS_RESULTS, group).values())
+                        >= ends
+                    )
+
+                _wait(monitor_done, "the monitor's commits", services)
+
+                # A manual retrain goes through the retrainer and comes back as a lifecycle event.
+                retrain = subprocess.run(  # noqa: S603 - our own CLI
+                    [sys.executable, "-m", "cli.main", "retrain"],
+                    env=settings_env(settings),
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=False,
                 )
-
-            _wait(monitor_done, "the monitor's commits", services)
-
-            # A manual retrain goes through the retrainer and comes back as a lifecycle event.
-            retrain = subprocess.run(  # noqa: S603 - our own CLI
-                [sys.executable, "-m", "cli.main", "retrain"],
-                env=settings_env(settings),
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            assert retrain.returncode == 0, retrain.stderr
-            lifecycle = consume_until(
-                settings,
-                settings.topic(MODELS_LIFECYCLE.name),
-                lambda got: any(_outcome(m.value()) for m in got),
-                timeout=DEADLINE_S,
-            )
-            assert any(_outcome(m.value()) for m in lifecycle), started[1].log_tail()
-            for service in services:
-                assert service.alive(), service.log_tail()
+                assert retrain.returncode == 0, retrain.stderr
+                lifecycle = consume_until(
+                    settings,
+                    settings.topic(MODELS_LIFECYCLE.name),
+                    lambda got: any(_outcome(m.value()) for m in got),
+                    timeout=DEADLINE_S,
+                )
+                assert any(_outcome(m.value()) for m in lifecycle), started[1].log_tail()
+                for service in services:
+                    assert service.alive(), service.log_tail()
     finally:
         for service in started:
             service.stop()
