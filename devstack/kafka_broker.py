@@ -123,28 +123,20 @@ class KafkaBroker:
         return path
 
     def _format(self, java: str, classpath: str, properties: Path) -> None:
-        cluster_id = _cluster_id()
+        tool = [java, f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", classpath, STORAGE_TOOL]
         result = subprocess.run(  # noqa: S603 - argv is built here
-            [
-                java,
-                f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-                "-cp",
-                classpath,
-                STORAGE_TOOL,
-                "format",
-                "-t",
-                cluster_id,
-                "-c",
-                str(properties),
-                "--standalone",
-                "--ignore-formatted",
-            ],
+            [*tool, *format_arguments(_cluster_id(), properties)],
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
             raise StackError(f"Formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+
+
+def format_arguments(cluster_id: str, properties: Path) -> list[str]:
+    """The arguments of ``kafka-storage`` that format a fresh single-node data folder."""
+    return ["format", "-t", cluster_id, "-c", str(properties), "--standalone", "--ignore-formatted"]
 
 
 def _java() -> str:
@@ -155,5 +147,12 @@ def _java() -> str:
 
 
 def _cluster_id() -> str:
-    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """16 random bytes in URL-safe base64 without padding, like Kafka's own ``Uuid.randomUuid``.
+
+    One id in 64 starts with ``-``, which ``kafka-storage format -t`` reads as an option (a
+    fresh stack then fails to start); Kafka draws again in that case, and so does this.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
