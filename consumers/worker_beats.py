@@ -1,10 +1,12 @@
 """What the inference workers say they serve: their heartbeats in Redis.
 
-Each worker writes every few seconds the key ``<prefix>mlops-fc:worker:<name>`` = JSON
+Each worker writes every few seconds the key ``mlops-fc:worker:<name>`` = JSON
 ``{"worker", "model_name", "model_version", "updated_at"}`` with a time-to-live, so a dead
-worker's key expires. Names come from a SCAN (at the first read and every ``SCAN_EVERY_S``:
-the same Redis holds every result, so a SCAN per probe would walk them all) and from the
-results the facade reads (``note``); each read is then one MGET.
+worker's key expires (inference/heartbeat.py). The key carries no topic prefix; a beat
+naming another deployment's model (the model name is prefixed) is left out. Names come from
+a SCAN (at the first read and every ``SCAN_EVERY_S``: the same Redis holds every result, so
+a SCAN per probe would walk them all) and from the results the facade reads (``note``);
+each read is then one MGET.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 
 import redis
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
@@ -23,11 +25,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "mlops-fc:worker:"
 SCAN_EVERY_S = 30.0
 NAMES_KEPT = 1_000
-_GLOB = str.maketrans({c: f"\\{c}" for c in "*?[]\\"})
 
 
-def heartbeat_key(prefix: str, worker: str) -> str:
-    return f"{prefix}{HEARTBEAT_KEY}{worker}"
+def heartbeat_key(worker: str) -> str:
+    return f"{HEARTBEAT_KEY}{worker}"
 
 
 class WorkerBeat(BaseModel):
@@ -50,17 +51,17 @@ class WorkerBeat(BaseModel):
 
 
 class WorkerBeats:
-    """Reads the heartbeats of this deployment's workers (``prefix`` = the topic prefix)."""
+    """Reads the heartbeats of the workers serving ``model_name`` (or no model yet)."""
 
     def __init__(
         self,
         client: redis.Redis,
-        prefix: str,
+        model_name: str,
         stale_after_s: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
-        self.prefix = prefix
+        self.model_name = model_name
         self.stale_after_s = stale_after_s
         self._clock = clock
         self._names: set[str] = set()
@@ -81,18 +82,20 @@ class WorkerBeats:
                 self._scan()
                 self._scanned_at = now
             names = sorted(self._names)
-            raws = self._redis.mget([heartbeat_key(self.prefix, n) for n in names]) if names else []
+            raws = self._redis.mget([heartbeat_key(n) for n in names]) if names else []
         beats = []
         for name, raw in zip(names, raws, strict=True):  # type: ignore[arg-type]
             beat = self._parse(name, raw)
-            if beat is not None and beat.age_s(now) <= self.stale_after_s:
+            if beat is None or beat.age_s(now) > self.stale_after_s:
+                continue
+            if beat.model_name in (None, self.model_name):
                 beats.append(beat)
         self.seen_any = self.seen_any or bool(beats)
         return beats
 
     def _scan(self) -> None:
-        start = heartbeat_key(self.prefix, "")
-        pattern = f"{start.translate(_GLOB)}*"
+        start = heartbeat_key("")
+        pattern = f"{start}*"
         found = {_text(key).removeprefix(start) for key in self._redis.scan_iter(match=pattern, count=1000)}
         self._names = set(sorted(self._names | found)[:NAMES_KEPT])
 
@@ -110,7 +113,3 @@ class WorkerBeats:
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def utc_iso(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat()
