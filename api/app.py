@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from api.metrics import ApiMetrics
 from api.middleware import BodyLimit, RequestMetrics
 from api.ports import Services
 from api.routes import health, models, observe, players, predictions
+from consumers.exceptions import StoreUnavailable
 from stack.heap import freeze_long_lived
 from stack.settings import Settings
 
@@ -29,6 +31,17 @@ def _field(loc: tuple[object, ...] | list[object]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _json_safe(value: object) -> object:
+    """NaN and infinities as text: JSON has no such numbers (the 422 for NaN was a 500)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
+
+
 async def _validation_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -36,8 +49,13 @@ async def _validation_problem(_request: Request, exc: Exception) -> JSONResponse
     message = "; ".join(
         f"{field}: {error.get('msg', '')}" for field, error in zip(fields, errors, strict=True)
     )
-    body = {"detail": jsonable_encoder(errors), "fields": fields, "message": message}
+    body = {"detail": _json_safe(jsonable_encoder(errors)), "fields": fields, "message": message}
     return JSONResponse(body, status_code=422)
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    # Redis is down: the caller may retry (never a 500 for an outage the facade waits out).
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
 
 Build = Callable[[Settings, ApiMetrics], AbstractAsyncContextManager[Services]]
@@ -65,6 +83,7 @@ def create_app(settings: Settings, build: Build | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(StoreUnavailable, _unavailable)
     for router in (predictions.router, players.router, models.router, observe.router, health.router):
         app.include_router(router)
 

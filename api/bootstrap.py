@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from confluent_kafka.admin import AdminClient
 
 from api.metrics import ApiMetrics
 from api.ports import Services
+from api.serving import ServingWatch
 from consumers.correlator import Correlator
 from consumers.flows import ADMIN_TIMEOUT_S, Flows
 from consumers.messages import latest
@@ -19,18 +20,25 @@ from consumers.publisher import Publisher
 from consumers.reader import TopicReader
 from consumers.replica import Replica
 from consumers.result_store import RedisResultStore
+from consumers.worker_beats import WorkerBeats
+from schemas.predictions import PredictionResult
 from stack.kafka_clients import make_admin
 from stack.redis_clients import async_redis_client, redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
+REDIS_TIMEOUT_S = 5.0
+Threads = dict[str, Callable[[], bool]]
 
 
 class BrokerReadiness:
-    def __init__(self, admin: AdminClient, correlator: Correlator, replica_reader: TopicReader) -> None:
+    def __init__(
+        self, admin: AdminClient, correlator: Correlator, replica_reader: TopicReader, threads: Threads
+    ) -> None:
         self.admin = admin
         self.correlator = correlator
         self.replica_reader = replica_reader
+        self._threads = threads
 
     def kafka(self) -> bool:
         try:
@@ -42,23 +50,34 @@ class BrokerReadiness:
     def readers(self) -> dict[str, bool]:
         results = self.correlator.reader
         return {
-            "results": results.alive() and results.failed is None,
-            "replica": self.replica_reader.alive() and self.replica_reader.failed is None,
+            "results": results.healthy(),
+            "results_stored": self.correlator.store_problem is None,
+            "replica": self.replica_reader.healthy(),
             "replica_caught_up": self.replica_reader.caught_up.is_set(),
         }
+
+    def threads(self) -> dict[str, bool]:
+        return {name: alive() for name, alive in self._threads.items()}
 
 
 @asynccontextmanager
 async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIterator[Services]:
     loop = asyncio.get_running_loop()
+    # Timeouts: a Redis that stops answering (not only one that refuses) must not hang a thread.
+    sync_redis = redis_client(
+        settings, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+    )
     store = RedisResultStore(
-        redis_client(settings),
-        settings.topic_prefix,
-        settings.result_ttl_s,
-        async_client=async_redis_client(settings),
+        sync_redis, settings.topic_prefix, settings.result_ttl_s, async_client=async_redis_client(settings)
     )
     publisher = Publisher(settings)
-    correlator = Correlator(settings, publisher, store, on_result=metrics.observe_result)
+    beats = WorkerBeats(sync_redis, settings.model_name, settings.api_worker_stale_s)
+
+    def on_result(result: PredictionResult) -> None:
+        metrics.observe_result(result)
+        beats.note(result.source.rpartition("/")[2])
+
+    correlator = Correlator(settings, publisher, store, on_result=on_result)
     replica = Replica()
     replica_reader = TopicReader(
         settings, dict.fromkeys(Replica.topics(settings), "beginning"), replica.handle, "replica-reader"
@@ -66,13 +85,25 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
     admin = make_admin(settings)
     flows = Flows(settings, admin)
     models = await asyncio.to_thread(MlflowModels, settings)  # imports MLflow: seconds
+    watch = ServingWatch(
+        models.champion_version,
+        models.serving_version,
+        beats,
+        every_s=settings.api_serving_check_s,
+        grace_s=settings.api_model_disagreement_grace_s,
+    )
     await asyncio.to_thread(correlator.start, loop)
     await asyncio.to_thread(replica_reader.start)
     flows.start()
-    metrics.state.model_version = replica.serving_version
-    metrics.state.drift_counts = lambda: dict(replica.drift_counts)
-    metrics.state.lag = flows.lag_by_group
-    metrics.state.in_flight = lambda: correlator.in_flight
+    await asyncio.to_thread(watch.check_once)  # /readyz has a first view from the start
+    watch.start()
+    _gauges(metrics, replica, flows, correlator, watch)
+    threads: Threads = {
+        "results_reader": correlator.reader.alive,
+        "replica_reader": replica_reader.alive,
+        "flows_sampler": flows.alive,
+        "serving_watch": watch.alive,
+    }
     try:
         yield Services(
             settings=settings,
@@ -82,12 +113,27 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
             models=models,
             flows=flows,
             peek=latest,
-            readiness=BrokerReadiness(admin, correlator, replica_reader),
+            readiness=BrokerReadiness(admin, correlator, replica_reader, threads),
             metrics=metrics,
+            serving=watch,
         )
     finally:
+        watch.stop()
         flows.stop()
         replica_reader.stop()
         correlator.stop()
         await asyncio.to_thread(publisher.close)
         await store.aclose()
+
+
+def _gauges(
+    metrics: ApiMetrics, replica: Replica, flows: Flows, correlator: Correlator, watch: ServingWatch
+) -> None:
+    state = metrics.state
+    state.model_version = replica.serving_version
+    state.drift_counts = lambda: dict(replica.drift_counts)
+    state.lag = flows.lag_by_group
+    state.in_flight = lambda: correlator.in_flight
+    state.champion = lambda: watch.view.champion
+    state.worker_versions = lambda: {w.worker: w.model_version for w in watch.view.workers}
+    state.disagreement = lambda: watch.view.disagreement

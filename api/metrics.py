@@ -26,6 +26,13 @@ class StateGauges:
     drift_counts: Callable[[], dict[str, int]] = dict
     lag: Callable[[], list[tuple[str, str, int]]] = list
     in_flight: Callable[[], int] = lambda: 0
+    champion: Callable[[], str | None] = lambda: None
+    worker_versions: Callable[[], dict[str, str | None]] = dict
+    disagreement: Callable[[], bool] = lambda: False
+
+
+def _number(version: str | None) -> float:
+    return float(version) if version and version.isdigit() else 0.0
 
 
 class _StateCollector(Collector):
@@ -33,12 +40,12 @@ class _StateCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        version = self.state.model_version()
         model = GaugeMetricFamily(
             "mlops_fc_model_version", "Serving model version (from models.lifecycle); 0 before the first."
         )
-        model.add_metric([], float(version) if version and version.isdigit() else 0.0)
+        model.add_metric([], _number(self.state.model_version()))
         yield model
+        yield from self._serving()
         drift = GaugeMetricFamily(
             "mlops_fc_drift_events", "Drift events on monitoring.drift, by kind.", labels=["kind"]
         )
@@ -55,6 +62,27 @@ class _StateCollector(Collector):
         waiting = GaugeMetricFamily("mlops_fc_api_predictions_in_flight", "Requests awaiting their result.")
         waiting.add_metric([], float(self.state.in_flight()))
         yield waiting
+
+    def _serving(self) -> Iterator[Metric]:
+        champion = GaugeMetricFamily(
+            "mlops_fc_registry_champion_version", "The registry's champion version; 0 when none."
+        )
+        champion.add_metric([], _number(self.state.champion()))
+        yield champion
+        workers = GaugeMetricFamily(
+            "mlops_fc_worker_serving_version",
+            "Model version each live worker reports serving (its heartbeat); 0: no model.",
+            labels=["worker"],
+        )
+        for worker, version in sorted(self.state.worker_versions().items()):
+            workers.add_metric([worker], _number(version))
+        yield workers
+        disagreement = GaugeMetricFamily(
+            "mlops_fc_model_disagreement",
+            "1 while live workers serve another version than the registry's champion (past a grace).",
+        )
+        disagreement.add_metric([], 1.0 if self.state.disagreement() else 0.0)
+        yield disagreement
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from api.metrics import ApiMetrics
+from api.serving import ServingView
 from consumers.messages import Shown
 from consumers.replica import Replica
 from consumers.result_store import ResultStore
@@ -38,7 +39,13 @@ class Models(Protocol):
 
     def current(self) -> dict[str, Any] | None: ...
 
-    def serving_version(self) -> str | None: ...
+    def serving_version(self) -> str | None:
+        """The Redis ``current`` pointer (what promotion last published)."""
+        ...
+
+    def champion_version(self) -> str | None:
+        """The registry's champion alias."""
+        ...
 
     def promote(self, version: str, reason: str) -> dict[str, Any]: ...
 
@@ -61,8 +68,19 @@ class Readiness(Protocol):
     def kafka(self) -> bool: ...
 
     def readers(self) -> dict[str, bool]:
-        """Each background reader: alive (and caught up, for the replica)."""
+        """Each background reader: working (alive, not retrying), and caught up for the replica."""
         ...
+
+    def threads(self) -> dict[str, bool]:
+        """Each background thread the facade depends on: alive (a dead one fails /healthz)."""
+        ...
+
+
+class Serving(Protocol):
+    """The champion against the workers (api.serving.ServingWatch)."""
+
+    @property
+    def view(self) -> ServingView: ...
 
 
 @dataclass
@@ -78,6 +96,7 @@ class Services:
     peek: Peek
     readiness: Readiness
     metrics: ApiMetrics
+    serving: Serving
 
     @property
     def reports_dir(self) -> Path:

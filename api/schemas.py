@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from schemas.envelope import utc_now
 from schemas.exceptions import UnknownPositionError
-from schemas.fields import Age, FeeEurM, NonEmptyStr, Season, UtcDatetime, Window
+from schemas.fields import Age, NonEmptyStr, Season, Window
 from schemas.positions import normalise_position
-from schemas.predictions import PredictionRequest, PredictionResult
+from schemas.predictions import MarketValue, PredictionRequest, PredictionResult, RequestTime
 
 RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 ShortStr = Annotated[NonEmptyStr, StringConstraints(max_length=200)]
@@ -53,10 +53,10 @@ class PredictionIn(BaseModel):
     league: ShortStr | None = Field(default=None, description="The buying club's league, if known.")
     season: Season | None = Field(default=None, description="Season start year; from requested_at if absent.")
     window: Window | None = Field(default=None, description="summer or winter; from requested_at if absent.")
-    requested_at: UtcDatetime | None = Field(
+    requested_at: RequestTime | None = Field(
         default=None, description="Event time (with a time zone); now if absent."
     )
-    market_value_eur_m: FeeEurM | None = None
+    market_value_eur_m: MarketValue | None = None
 
     @field_validator("position")
     @classmethod

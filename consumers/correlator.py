@@ -5,12 +5,17 @@ predictions.results, before any request is published. A caller registers a futur
 request id *before* publishing; the reader thread decodes each batch, writes every result to
 the result store (first result wins), then resolves the waiting futures on the event loop.
 Two callers asking with the same request id share one future and one published request.
+
+A Redis outage does not stop the answers: results Redis refuses are delivered anyway and
+kept in memory (bounded), and the reader thread stores them once Redis answers again, so a
+result answered 202 before or during the outage can still be looked up after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from confluent_kafka import Message
 
 from consumers.publisher import Publisher
-from consumers.reader import TopicReader
+from consumers.reader import Backoff, TopicReader
 from consumers.result_store import ResultStore
 from schemas.codec import decode
 from schemas.exceptions import SchemaDecodeError
@@ -28,6 +33,8 @@ from stack.settings import Settings
 
 log = logging.getLogger(__name__)
 PENDING_REMEMBERED = 100_000  # ids answered 202 that GET still reports as pending
+UNSTORED_KEPT = 50_000  # results held while Redis is down (about 1 KB each)
+STORE_CHUNK = 2_000  # results per Redis pipeline when catching up
 
 
 @dataclass
@@ -53,8 +60,18 @@ class Correlator:
         self._waiters: dict[str, _Waiter] = {}
         self._published: OrderedDict[str, None] = OrderedDict()  # unanswered, published here
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Reader thread only: results Redis refused, and when to try storing them again.
+        self._unstored: list[PredictionResult] = []
+        self._store_backoff = Backoff()
+        self._store_retry_at = 0.0
+        self.store_problem: str | None = None
+        self.unstored_dropped = 0
         self.reader = TopicReader(
-            settings, {settings.topic(PREDICTIONS_RESULTS.name): "end"}, self._handle, "results-reader"
+            settings,
+            {settings.topic(PREDICTIONS_RESULTS.name): "end"},
+            self._handle,
+            "results-reader",
+            idle=self._retry_store,
         )
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -72,6 +89,7 @@ class Correlator:
         return len(self._waiters)
 
     def pending(self, request_id: str) -> bool:
+        """Published here, and its result is not in the store yet (not come, or Redis was down)."""
         return request_id in self._waiters or request_id in self._published
 
     async def ask(
@@ -145,15 +163,53 @@ class Correlator:
                 log.warning("undecodable result at %s/%s: %s", message.partition(), message.offset(), exc)
         if not results:
             return
-        self.store.put_many(results)  # before answering: a GET right after the reply finds it
+        self._unstored.extend(results)
+        self._retry_store()  # before answering: a GET right after the reply finds it
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._deliver, results)
+
+    def _retry_store(self) -> None:
+        """Store the results Redis has not taken yet; after a failure, wait out the backoff."""
+        if not self._unstored or time.monotonic() < self._store_retry_at:
+            return
+        stored: list[str] = []
+        try:
+            while self._unstored:
+                chunk = self._unstored[:STORE_CHUNK]
+                self.store.put_many(chunk)
+                del self._unstored[:STORE_CHUNK]
+                stored.extend(result.request_id for result in chunk)
+        except Exception as exc:  # noqa: BLE001 - any store failure: keep the results, answer anyway
+            self._store_failed(exc)
+            return
+        finally:
+            if stored:  # GET reports these pending until they are in the store
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(self._forget, stored)
+        if self.store_problem is not None:
+            log.info("Redis answers again: the results kept meanwhile are stored")
+        self.store_problem = None
+        self._store_backoff.reset()
+
+    def _store_failed(self, exc: Exception) -> None:
+        if self.store_problem is None:
+            log.warning("results are kept in memory until Redis answers again: %s", exc)
+        self.store_problem = str(exc)
+        self._store_retry_at = time.monotonic() + self._store_backoff.take()
+        overflow = len(self._unstored) - UNSTORED_KEPT
+        if overflow > 0:
+            del self._unstored[:overflow]
+            self.unstored_dropped += overflow
+            log.error("%d results dropped unstored (Redis down too long); GET will not find them", overflow)
+
+    def _forget(self, request_ids: list[str]) -> None:
+        for request_id in request_ids:
+            self._published.pop(request_id, None)
 
     def _deliver(self, results: list[PredictionResult]) -> None:
         for result in results:
             if self.on_result is not None:
                 self.on_result(result)
-            self._published.pop(result.request_id, None)
             waiter = self._waiters.get(result.request_id)
             if waiter is not None and not waiter.future.done():
                 waiter.future.set_result(result)  # the first result wins, like the store

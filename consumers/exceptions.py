@@ -17,3 +17,7 @@ class PublishError(ConsumersError):
 
 class NotReadyError(ConsumersError):
     """A reader or client is not started yet (or was stopped)."""
+
+
+class StoreUnavailable(ConsumersError):
+    """Redis (results, model pointer, worker heartbeats) did not answer; retry later (HTTP 503)."""

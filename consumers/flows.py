@@ -93,6 +93,9 @@ class Flows:
         if self._thread is not None:
             self._thread.join(ADMIN_TIMEOUT_S * 2)
 
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.sample_once()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from consumers.result_store import redis_errors
 from stack.settings import Settings
 
 
@@ -48,19 +49,23 @@ class MlflowModels:
         if champion is None:
             return None
         listed = {v["version"]: v for v in self.versions()}
-        serving = self.registry.cache.current_version(self.registry.name)
+        serving = self.serving_version()
         return {**listed.get(champion, {"version": champion}), "model_name": self.registry.name,
                 "redis_current": serving}  # fmt: skip
 
     def serving_version(self) -> str | None:
-        return self.registry.cache.current_version(self.registry.name)
+        with redis_errors("reading the current model pointer"):
+            return self.registry.cache.current_version(self.registry.name)
+
+    def champion_version(self) -> str | None:
+        return self.registry.champion()
 
     def promote(self, version: str, reason: str) -> dict[str, Any]:
-        with self._changing:
+        with self._changing, redis_errors("publishing the model"):
             event = self.registry.promote_existing(version, reason=reason)
         return event.model_dump(mode="json")
 
     def rollback(self, version: str, reason: str) -> dict[str, Any]:
-        with self._changing:
+        with self._changing, redis_errors("moving the model pointer"):
             event = self.registry.rollback(version, reason=reason)
         return event.model_dump(mode="json")

@@ -2,23 +2,35 @@
 
 The inference worker is at-least-once: after a crash a request may be scored twice. The
 store keeps the first result it is given (Redis ``SET NX``), so a lookup by request id
-always answers the same.
+always answers the same. Redis failures surface as ``StoreUnavailable`` (HTTP 503 at the
+facade), never as redis-py's own errors.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 import redis
 import redis.asyncio
 
+from consumers.exceptions import StoreUnavailable
 from schemas.predictions import PredictionResult
 
 
 def result_key(prefix: str, request_id: str) -> str:
     return f"{prefix}result:{request_id}"
+
+
+@contextmanager
+def redis_errors(doing: str) -> Iterator[None]:
+    """Turn redis-py's errors into StoreUnavailable, naming what failed."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise StoreUnavailable(f"Redis did not answer ({doing}): {exc}") from exc
 
 
 class ResultStore(Protocol):
@@ -63,20 +75,22 @@ class RedisResultStore:
     def put_many(self, results: Sequence[PredictionResult]) -> int:
         if not results:
             return 0
-        with self._redis.pipeline(transaction=False) as pipe:
+        with redis_errors("storing results"), self._redis.pipeline(transaction=False) as pipe:
             for result in results:
                 key = result_key(self.prefix, result.request_id)
                 pipe.set(key, result.model_dump_json(), nx=True, ex=self.ttl_s)
             return sum(1 for stored in pipe.execute() if stored)
 
     def get(self, request_id: str) -> PredictionResult | None:
-        raw = self._redis.get(result_key(self.prefix, request_id))
+        with redis_errors("reading a result"):
+            raw = self._redis.get(result_key(self.prefix, request_id))
         return None if raw is None else PredictionResult.model_validate_json(raw)  # type: ignore[arg-type]
 
     def get_many(self, request_ids: Sequence[str]) -> dict[str, PredictionResult]:
         if not request_ids:
             return {}
-        raws = self._redis.mget([result_key(self.prefix, rid) for rid in request_ids])
+        with redis_errors("reading results"):
+            raws = self._redis.mget([result_key(self.prefix, rid) for rid in request_ids])
         return _decoded(request_ids, raws)  # type: ignore[arg-type]
 
     async def lookup(self, request_ids: Sequence[str]) -> dict[str, PredictionResult]:
@@ -84,7 +98,8 @@ class RedisResultStore:
             return await asyncio.to_thread(self.get_many, request_ids)
         if not request_ids:
             return {}
-        raws = await self._async.mget([result_key(self.prefix, rid) for rid in request_ids])
+        with redis_errors("looking up results"):
+            raws = await self._async.mget([result_key(self.prefix, rid) for rid in request_ids])
         return _decoded(request_ids, raws)
 
     async def aclose(self) -> None:

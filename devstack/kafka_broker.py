@@ -169,20 +169,11 @@ class KafkaBroker:
         return path
 
     def _format(self, java: str, classpath: str, properties: Path) -> None:
-        cluster_id = _cluster_id()
+        tool = [java, f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", classpath, STORAGE_TOOL]
         result = subprocess.run(  # noqa: S603 - argv is built here
             [
-                java,
-                f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-                "-cp",
-                classpath,
-                STORAGE_TOOL,
-                "format",
-                f"--cluster-id={cluster_id}",  # one '=' argument: an id starting with '-' is no option
-                "-c",
-                str(properties),
-                "--standalone",
-                "--ignore-formatted",
+                *tool,
+                *format_arguments(_cluster_id(), properties),
                 *(self.secure.format_arguments() if self.secure is not None else []),
             ],
             capture_output=True,
@@ -193,6 +184,11 @@ class KafkaBroker:
             raise StackError(f"Formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
 
+def format_arguments(cluster_id: str, properties: Path) -> list[str]:
+    """The arguments of ``kafka-storage`` that format a fresh single-node data folder."""
+    return ["format", "-t", cluster_id, "-c", str(properties), "--standalone", "--ignore-formatted"]
+
+
 def _java() -> str:
     java = shutil.which("java")
     if java is None:
@@ -201,5 +197,12 @@ def _java() -> str:
 
 
 def _cluster_id() -> str:
-    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """16 random bytes in URL-safe base64 without padding, like Kafka's own ``Uuid.randomUuid``.
+
+    One id in 64 starts with ``-``, which ``kafka-storage format -t`` reads as an option (a
+    fresh stack then fails to start); Kafka draws again in that case, and so does this.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate

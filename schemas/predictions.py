@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, Strict, model_validator
 
 from schemas.envelope import Event
-from schemas.fields import Age, FeeEurM, Metrics, NonEmptyStr, Season, UtcDatetime, Window
+from schemas.fields import Age, FeeEurM, Metrics, NonEmptyStr, Season, Window
 from schemas.positions import Position
 from schemas.records import TransferCompleted
 
 Millis = Annotated[float, Field(ge=0)]
 REPLAY_SOURCE = "replay"
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # the seasons a request may be about
+
+
+def _plausible_utc(value: datetime) -> datetime:
+    # Checked before the UTC conversion: year 1 at +01:00 or 9999 at -01:00 overflow there.
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return value.astimezone(UTC)
+
+
+# The event time of a question: aware, in the seasons the features know, converted to UTC.
+RequestTime = Annotated[AwareDatetime, AfterValidator(_plausible_utc)]
+# Strict: JSON false or true is not a market value (lax floats take booleans as 0 and 1).
+MarketValue = Annotated[FeeEurM, Strict()]
 
 
 class _PredictionRequestFields(Event):
@@ -29,7 +44,7 @@ class _PredictionRequestFields(Event):
     league: NonEmptyStr | None = None
     season: Season
     window: Window
-    requested_at: UtcDatetime = Field(description="Event time: features use only what happened before it.")
+    requested_at: RequestTime = Field(description="Event time: features use only what happened before it.")
     transfer_id: NonEmptyStr | None = Field(
         default=None, description="Links a replayed request to the later real fee."
     )
@@ -49,7 +64,7 @@ class PredictionRequest(_PredictionRequestFields):
     """What fee for this player moving from one club to another?"""
 
     schema_version: Literal[2] = 2
-    market_value_eur_m: FeeEurM | None = Field(
+    market_value_eur_m: MarketValue | None = Field(
         default=None, description="Market value at request time, when the caller knows it."
     )
 

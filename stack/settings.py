@@ -12,15 +12,20 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stack.secret_checks import weakness
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_PLACEHOLDER_SECRETS = frozenset({"dev-only-change-me", "changethis", ""})
 
 
 class Settings(BaseSettings):
     """Typed configuration from ``MLOPS_FC_*`` environment variables (and an optional .env)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MLOPS_FC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="MLOPS_FC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # a refused setting's error must not print every secret
     )
 
     environment: Literal["development", "test", "production"] = "development"
@@ -241,6 +246,17 @@ class Settings(BaseSettings):
     api_flows_sample_s: float = Field(
         default=5.0, gt=0, description="Seconds between two samples of offsets and lag (rates, /metrics)."
     )
+    api_serving_check_s: float = Field(
+        default=5.0, gt=0, description="Seconds between two comparisons of the champion with the workers."
+    )
+    api_worker_stale_s: float = Field(
+        default=30.0, gt=0, description="A worker heartbeat older than this counts as a dead worker."
+    )
+    api_model_disagreement_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long workers may serve another version than the champion before it is reported.",
+    )
     result_ttl_s: int = Field(
         default=86_400, ge=1, description="How long the result store keeps a result (seconds)."
     )
@@ -293,14 +309,23 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
-        if self.environment == "production":
-            for name in ("model_signing_key", "api_key"):
-                if getattr(self, name).get_secret_value() in DEV_PLACEHOLDER_SECRETS:
-                    raise ValueError(
-                        f"MLOPS_FC_{name.upper()} still holds a development placeholder; "
-                        "set a real secret before running with MLOPS_FC_ENVIRONMENT=production"
-                    )
+    def _refuse_weak_secrets(self) -> Settings:
+        if self.environment != "production":
+            return self
+        for name in ("model_signing_key", "api_key", "redis_password"):
+            secret: SecretStr | None = getattr(self, name)
+            if secret is None:
+                raise ValueError(
+                    f"MLOPS_FC_{name.upper()} is not set; production needs it"
+                    " (a Redis without a password is open to anyone who reaches its port)"
+                )
+            problem = weakness(secret.get_secret_value())
+            if problem is not None:
+                raise ValueError(
+                    f"MLOPS_FC_{name.upper()} {problem}; set a real secret before running with"
+                    " MLOPS_FC_ENVIRONMENT=production, e.g. python -c"
+                    " 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
         return self
 
     # Derived locations -------------------------------------------------------------------

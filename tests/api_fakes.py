@@ -9,6 +9,7 @@ from typing import Any
 
 from api.metrics import ApiMetrics
 from api.ports import Services
+from api.serving import ServingView
 from consumers.messages import Shown, spec_named
 from consumers.replica import Replica
 from consumers.result_store import InMemoryResultStore
@@ -66,6 +67,9 @@ class FakeModels:
     def serving_version(self) -> str | None:
         return self.champion
 
+    def champion_version(self) -> str | None:
+        return self.champion
+
     def promote(self, version: str, reason: str) -> dict[str, Any]:
         if version not in self.known:
             raise ArtifactNotFoundError(f"no version {version}")
@@ -99,12 +103,23 @@ def fake_peek(settings: Settings, name: str, limit: int = 20) -> list[Shown]:
 class FakeReadiness:
     def __init__(self, kafka: bool = True) -> None:
         self.up = kafka
+        self.alive = {"results_reader": True, "replica_reader": True}
 
     def kafka(self) -> bool:
         return self.up
 
     def readers(self) -> dict[str, bool]:
         return {"results": True, "replica": True}
+
+    def threads(self) -> dict[str, bool]:
+        return dict(self.alive)
+
+
+@dataclass
+class FakeServing:
+    """The serving watch's view, set by the test (unchecked: readiness uses the pointer)."""
+
+    view: ServingView = field(default_factory=ServingView)
 
 
 def fake_services(settings: Settings, metrics: ApiMetrics, **overrides: Any) -> Services:
@@ -119,6 +134,7 @@ def fake_services(settings: Settings, metrics: ApiMetrics, **overrides: Any) -> 
         "peek": fake_peek,
         "readiness": FakeReadiness(),
         "metrics": metrics,
+        "serving": FakeServing(),
     }
     parts.update(overrides)
     return Services(**parts)

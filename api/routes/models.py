@@ -18,6 +18,7 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
     404: {"model": Problem},
     409: {"model": Problem},
+    503: {"model": Problem},
 }
 
 
@@ -28,14 +29,20 @@ async def list_models(found: ServicesDep) -> dict[str, Any]:
     return {"champion": champion, "versions": versions}
 
 
-@router.get("/current", summary="The champion, and what Redis serves", responses={404: {"model": Problem}})
+@router.get(
+    "/current",
+    summary="The champion, the Redis pointer and what the workers serve",
+    responses={404: {"model": Problem}, 503: {"model": Problem}},
+)
 async def current_model(found: ServicesDep) -> dict[str, Any]:
+    """`serving` holds each live worker's version (its heartbeat) and `disagreement`: true when
+    workers have served another version than the champion for longer than the grace."""
     current = await asyncio.to_thread(found.models.current)
     if current is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail="no model promoted yet: `mlops-fc train --initial`"
         )
-    return current
+    return {**current, "serving": found.serving.view.to_json()}
 
 
 async def _change(action: str, found: Services, version: str, reason: str) -> dict[str, Any]:

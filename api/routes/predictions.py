@@ -115,7 +115,7 @@ async def predict_batch(found: ServicesDep, body: BatchIn) -> object:
     "/{request_id}",
     response_model=PredictionResult,
     summary="Look up a result by request id",
-    responses={202: {"model": Pending}, 404: {"model": Problem}, 422: {"model": ValidationProblem}},
+    responses={202: {"model": Pending}, 404: {"model": Problem}, **ERRORS},
 )
 async def get_prediction(
     request_id: Annotated[RequestId, Path(description="The request id given or returned by POST.")],

@@ -161,7 +161,13 @@ def test_latest_messages_of_a_topic_are_decoded(http: httpx.Client) -> None:
 
 
 def test_health_ready_and_metrics(http: httpx.Client) -> None:
-    assert http.get("/healthz").json() == {"status": "ok"}
+    health = http.get("/healthz").json()
+    assert health["status"] == "ok" and set(health["threads"]) == {
+        "results_reader",
+        "replica_reader",
+        "flows_sampler",
+        "serving_watch",
+    }
     ready = http.get("/readyz").json()
     assert ready["ready"] and ready["checks"] == {
         "kafka": True,

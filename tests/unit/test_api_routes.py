@@ -238,7 +238,7 @@ def test_topic_messages_404_for_unknown_topic(client: TestClient) -> None:
 def test_health_ready_metrics_docs_and_ui(settings: Settings) -> None:
     for client in client_for(settings):
         health = client.get("/healthz")
-        assert health.json() == {"status": "ok"}
+        assert health.json() == {"status": "ok", "threads": {"results_reader": True, "replica_reader": True}}
         timing = health.headers["server-timing"]  # time spent in the facade, for clients
         assert timing.startswith("app;dur=") and float(timing.removeprefix("app;dur=")) >= 0
         ready = client.get("/readyz")
