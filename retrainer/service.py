@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import cast
 
 from confluent_kafka import Message, Producer
-from redis.lock import Lock
 
-from modelstore.lifecycle import Registry
-from retrainer.handler import DriftHandler, Outcome
+from retrainer.bootstrap import build_handler
+from retrainer.handler import Outcome
+from retrainer.trigger import Trigger
 from schemas.codec import dead_letter, decode, encode_for
+from schemas.commands import RetrainRequested
 from schemas.exceptions import SchemaDecodeError
 from schemas.monitoring import DriftDetected
 from schemas.topics import DEAD_LETTERS, MONITORING_DRIFT
 from stack.kafka_clients import make_consumer, make_producer
-from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,23 +34,16 @@ MAX_POLL_INTERVAL_MS = 60 * 60 * 1000
 def run_retrainer(
     settings: Settings,
     stop: threading.Event,
-    on_outcome: Callable[[DriftDetected, Outcome], None] | None = None,
+    on_outcome: Callable[[DriftDetected | RetrainRequested, Outcome], None] | None = None,
 ) -> None:
-    """Handle drift events one at a time until ``stop`` is set (checked between events)."""
+    """Handle drift events and retrain requests one at a time until ``stop`` is set."""
     consumer = make_consumer(
         settings,
         group_id=f"{settings.topic_prefix}mlops-fc-retrainer",
         **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS},
     )
     producer = make_producer(settings)
-    redis = redis_client(settings)
-    registry = Registry.connect(settings, producer, source=SOURCE)
-    handler = DriftHandler(registry, redis)
-    # One retrain at a time even with several retrainer processes (partitions may be split).
-    # The lock expires unless renewed, so a killed holder blocks the others for one TTL at most.
-    lock = redis.lock(
-        f"{settings.topic_prefix}mlops-fc:retrainer:lock", timeout=settings.retrain_lock_ttl_s, blocking=True
-    )
+    handler = build_handler(settings, producer, stop, source=SOURCE)
     consumer.subscribe([settings.topic(MONITORING_DRIFT.name)])
     try:
         while not stop.is_set():
@@ -59,8 +52,9 @@ def run_retrainer(
                 continue
             event = _decode(settings, producer, message)
             if event is not None and event.model_name == settings.model_name:
-                with lock, _renewed(lock, settings.retrain_lock_ttl_s / 3):
-                    outcome = handler.handle(event)
+                outcome = handler.handle(Trigger.of(event))
+                if outcome is None:  # stopped while Redis was away: the event stays uncommitted
+                    break
                 log.info("drift event %s -> %s: %s", event.event_id, outcome.status, outcome.reason)
                 if on_outcome is not None:
                     on_outcome(event, outcome)
@@ -70,27 +64,12 @@ def run_retrainer(
         producer.flush(30)
 
 
-@contextmanager
-def _renewed(lock: Lock, every_s: float) -> Iterator[None]:
-    """Keep ``lock`` alive while the block runs (training may outlast its TTL)."""
-    done = threading.Event()
-
-    def renew() -> None:
-        while not done.wait(every_s):
-            lock.reacquire()
-
-    renewer = threading.Thread(target=renew, name="retrainer-lock", daemon=True)
-    renewer.start()
+def _decode(
+    settings: Settings, producer: Producer, message: Message
+) -> DriftDetected | RetrainRequested | None:
     try:
-        yield
-    finally:
-        done.set()
-        renewer.join()
-
-
-def _decode(settings: Settings, producer: Producer, message: Message) -> DriftDetected | None:
-    try:
-        return decode(message.value(), message.headers(), expected=DriftDetected)
+        event = decode(message.value(), message.headers(), expected=MONITORING_DRIFT.value_schema)
+        return cast(DriftDetected | RetrainRequested, event)  # what expected= lets through
     except SchemaDecodeError as exc:
         letter = dead_letter(
             message.value() or b"",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
@@ -128,6 +129,11 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "reason": "age: too old",
         "error_type": "SchemaDecodeError",
         "headers": {"event_type": "PredictionRequest"},
+    },
+    RetrainRequested: {
+        "model_name": "transfer-fee",
+        "requested_by": "ana@ops",
+        "reason": "new season's transfers are in",
     },
 }
 
