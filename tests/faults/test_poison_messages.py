@@ -25,6 +25,7 @@ from consumers.replica import Replica
 from consumers.result_store import RedisResultStore
 from devstack.services import Service, start_service
 from schemas.codec import decode, encode, encode_for
+from schemas.commands import RetrainRequested
 from schemas.deadletters import MAX_DEAD_LETTER_BYTES, DeadLetter
 from schemas.envelope import Event
 from schemas.examples import example_of
@@ -206,7 +207,11 @@ def test_every_consumer_dead_letters_poison_and_answers_what_follows(
             direct = example_of(
                 PredictionResult, request_id=f"direct-{uuid.uuid4().hex[:8]}", event_id=uuid.uuid4()
             )
-            drift = DriftDetected.manual("some-other-model", None, source="poison-test")
+            drift = RetrainRequested(
+                model_name="some-other-model",
+                requested_by="poison-test",
+                reason="a valid event after the poison",
+            )
             transfer = example_of(
                 TransferCompleted,
                 transfer_id=f"t-after-{uuid.uuid4().hex[:8]}",
