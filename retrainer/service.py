@@ -49,7 +49,10 @@ def run_retrainer(
     # One retrain at a time even with several retrainer processes (partitions may be split).
     # The lock expires unless renewed, so a killed holder blocks the others for one TTL at most.
     lock = redis.lock(
-        f"{settings.topic_prefix}mlops-fc:retrainer:lock", timeout=settings.retrain_lock_ttl_s, blocking=True
+        f"{settings.topic_prefix}mlops-fc:retrainer:lock",
+        timeout=settings.retrain_lock_ttl_s,
+        blocking=True,
+        thread_local=False,  # renewed from another thread (_renewed): a thread-local token is not there
     )
 
     def handle(_message: Message, event: DriftDetected) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from confluent_kafka.admin import AdminClient
 
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 
@@ -13,7 +14,7 @@ def describe_groups(
     settings: Settings, group_ids: Iterable[str], timeout_s: float = 5.0
 ) -> dict[str, tuple[str, int]]:
     """Group id -> (state, members); a group the broker does not know is left out."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers, "log_level": 3})
+    admin = AdminClient(kafka_connection(settings).confluent(log_level=3))
     found: dict[str, tuple[str, int]] = {}
     for group_id, future in admin.describe_consumer_groups(
         list(group_ids), request_timeout=timeout_s

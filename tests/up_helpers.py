@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from devstack.processes import free_port, is_alive
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 from stack.supervised import read_state, state_file, up_dir
 
@@ -48,7 +49,7 @@ def request(request_id: str, player: str = "p7-4") -> dict[str, object]:
 def kcat_publish(settings: Settings, requests: list[dict[str, object]]) -> None:
     lines = "".join(f"{r['player_id']}|{json.dumps(r)}\n" for r in requests)
     topic = settings.topic("predictions.requests")
-    argv = ["kcat", "-P", "-b", settings.kafka_bootstrap_servers, "-t", topic, "-K", "|"]
+    argv = ["kcat", "-P", "-b", kafka_connection(settings).bootstrap_servers, "-t", topic, "-K", "|"]
     subprocess.run(argv, input=lines.encode(), check=True, timeout=60)  # noqa: S603
 
 
