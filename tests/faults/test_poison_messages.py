@@ -211,6 +211,7 @@ def test_every_consumer_dead_letters_poison_and_answers_what_follows(
                 model_name="some-other-model",
                 requested_by="poison-test",
                 reason="a valid event after the poison",
+                source="poison-test",
             )
             transfer = example_of(
                 TransferCompleted,
