@@ -27,9 +27,17 @@ def leave_group_on_stop() -> None:
     async def maybe_leave_group(self: Any) -> None:
         if self.generation > 0 and self._group_instance_id is not None:
             try:
-                await self._send_req(LeaveGroupRequest(self.group_id, self.member_id))
+                response = await self._send_req(LeaveGroupRequest(self.group_id, self.member_id))
             except KafkaError as err:
                 log.warning("LeaveGroup of static member %s failed: %s", self._group_instance_id, err)
+            else:
+                error = getattr(response, "error_code", 0)
+                if error:
+                    log.warning(
+                        "LeaveGroup of static member %s refused: error %s", self._group_instance_id, error
+                    )
+                else:
+                    log.info("static member %s left the group", self._group_instance_id)
         await original(self)  # dynamic members leave here; it resets the generation either way
 
     coordinator._maybe_leave_group = maybe_leave_group

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from datetime import datetime, timedelta
 
 from typer.testing import CliRunner
 
 from cli.main import app as cli
 from devstack.processes import free_port
 from devstack.services import settings_env, start_service
+from inference.heartbeat import heartbeat_key
 from schemas.topics import PREDICTIONS_REQUESTS
 from stack.kafka_clients import make_producer
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_worker_flow import requests
@@ -51,8 +55,20 @@ def test_worker_metrics_count_results_dead_letters_model_and_lag(served: Setting
 
         assert wait_until(settled, 30, interval=0.5), scrape(url)
         samples = scrape(url)
+        # The heartbeat the API's readiness reads: this worker, serving version 1.
+        store = redis_client(served)
+        assert wait_until(lambda: store.get(heartbeat_key("w-metrics")) is not None, 30, interval=0.5)
+        beat = json.loads(store.get(heartbeat_key("w-metrics")) or b"{}")
+        ttl = store.ttl(heartbeat_key("w-metrics"))
     finally:
         worker.stop()
+    assert {k: v for k, v in beat.items() if k != "updated_at"} == {
+        "worker": "w-metrics",
+        "model_name": served.model_name,
+        "model_version": "1",
+    }
+    assert datetime.fromisoformat(beat["updated_at"]).utcoffset() == timedelta(0)
+    assert 0 < ttl <= 3 * served.worker_heartbeat_s
     assert sample(samples, "mlops_fc_worker_info", worker="w-metrics") == 1
     assert sample(samples, "mlops_fc_worker_model_version") == 1
     assert sample(samples, "mlops_fc_worker_model_swaps_total") == 1  # the first model
