@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from devstack.services import start_service
 from modelstore import ModelArtifact, ModelCache, sign_artifact
@@ -217,3 +217,37 @@ def test_mlops_fc_monitor_runs_and_stops_cleanly_on_sigterm(
         service.stop(grace=30)
     assert service.process.returncode == 0, service.log_tail()
     assert "drift monitor stopped: 20 messages" in service.log_tail()
+
+
+def test_a_restarted_monitor_keeps_its_pending_predictions(
+    monitor_settings: Settings, artifact: ModelArtifact
+) -> None:
+    """SIGTERM saves the windows and the predictions waiting for their fee; the next start has them."""
+    group = f"{monitor_settings.topic_prefix}{monitor_settings.monitor_group_id}"
+    results = monitor_settings.topic(PREDICTIONS_RESULTS.name)
+
+    def run_until_committed(sent: int, name: str, started: str) -> str:
+        service = start_service(monitor_settings, name, "monitor", "--loglevel", "info")
+        try:
+            deadline = time.monotonic() + DEADLINE_S
+            while True:
+                try:
+                    committed, ends = _offsets(monitor_settings, results, group)
+                except KafkaException:  # the group's coordinator is still moving: ask again
+                    committed, ends = [], [-1]
+                log = service.log_path.read_text(errors="replace")
+                if committed == ends and sum(ends) == sent and started in log:
+                    break
+                assert service.alive(), service.log_tail()
+                assert time.monotonic() < deadline, f"results never committed:\n{service.log_tail()}"
+                time.sleep(0.2)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
+        finally:
+            service.stop(grace=30)
+        assert service.process.returncode == 0, service.log_tail()
+        return service.log_path.read_text(errors="replace")
+
+    sent = publish(monitor_settings, stream(artifact, 30, seed=44), labels=False)
+    first = run_until_committed(sent, "m1", "starting with empty windows")
+    assert "saved its state for the next start" in first and "30 pending predictions" in first
+    second = run_until_committed(sent, "m2", "restored its state")
+    assert "restored its state" in second and "30 pending predictions" in second
