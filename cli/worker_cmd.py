@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import typer
 
 from cli.preflight import require_kafka
@@ -9,10 +11,15 @@ from stack.settings import Settings
 
 
 def worker(
-    name: str = typer.Option(
-        "worker-1",
+    name: str | None = typer.Option(
+        None,
         envvar="MLOPS_FC_WORKER_NAME",
-        help="This worker's name: its local data folder. Unique per worker on one machine.",
+        help=(
+            "This worker's name: its local data folder, its static group membership and its "
+            "heartbeat. Unique per worker. Default: the host name, which is unique per container "
+            "or pod, so `docker compose --scale worker=N` and Kubernetes replicas need nothing."
+        ),
+        show_default=False,
     ),
     loglevel: str = typer.Option("warn", help="Faust log level: crit, error, warn, info or debug."),
     metrics_port: int | None = typer.Option(
@@ -38,7 +45,8 @@ def worker(
     if metrics_port is not None:
         settings = settings.model_copy(update={"worker_metrics_port": metrics_port})
     try:
-        run_worker(settings, name=name, loglevel=loglevel)
+        # Two workers with one name would fence each other out of the group (static membership).
+        run_worker(settings, name=name or socket.gethostname(), loglevel=loglevel)
     except MetricsPortInUse as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from exc

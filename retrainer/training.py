@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, r2_score
+from threadpoolctl import threadpool_limits
 
 from features.vector import FEATURE_NAMES
 from modelstore.artifact import ArtifactMetadata, IntervalInfo, ModelArtifact
@@ -30,6 +31,11 @@ class TrainingConfig:
     l2_regularization: float = 1.0
     validation_share: float = 0.15  # the most recent rows, never shuffled: time ordered
     random_state: int = 7
+    # OpenMP threads of one fit. The training sets are small (thousands of rows) and the
+    # cores are shared with the broker and the workers: with OpenMP's default (one thread
+    # per core) a fit at load 20 took 417 s instead of 7.9 s with one thread, long enough
+    # for the retrainer's lock and the callers' deadlines to run out.
+    threads: int = 1
 
 
 def fit_estimator(
@@ -43,11 +49,12 @@ def fit_estimator(
         l2_regularization=config.l2_regularization,
         random_state=config.random_state,
     )
-    model.fit(
-        train[list(FEATURE_NAMES)].to_numpy(dtype=float),
-        train["log_fee"].to_numpy(),
-        sample_weight=sample_weight,
-    )
+    with threadpool_limits(config.threads):
+        model.fit(
+            train[list(FEATURE_NAMES)].to_numpy(dtype=float),
+            train["log_fee"].to_numpy(),
+            sample_weight=sample_weight,
+        )
     return model
 
 

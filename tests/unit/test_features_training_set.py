@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -130,11 +129,9 @@ def test_serving_vector_equals_the_training_row_even_if_the_fee_came_first() -> 
     assert checked > 500
 
 
-def test_replay_is_fast_enough() -> None:
-    events = synthetic_events(10_000)
-    started = time.perf_counter()
-    frame = build_training_set(events)
-    assert time.perf_counter() - started < 10.0  # ~1 s here; 100k events take ~10x
+def test_a_long_replay_gives_a_complete_frame() -> None:
+    # How fast it is, is bench/loop.py's to measure: no clock in a test on a shared machine.
+    frame = build_training_set(synthetic_events(10_000))
     assert len(frame) > 2_500 and frame[list(FEATURE_NAMES)].notna().all().all()
 
 
