@@ -3,6 +3,7 @@
 from schemas.codec import dead_letter, decode, encode, encode_for, key_for
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
+from schemas.evidence import ShadowEvidence
 from schemas.exceptions import (
     SchemaDecodeError,
     SchemaError,
@@ -15,6 +16,7 @@ from schemas.lifecycle import (
     ModelRegistered,
     ModelRejected,
     ModelRolledBack,
+    ModelShadowed,
 )
 from schemas.monitoring import DriftDetected
 from schemas.positions import Position, normalise_position, position_group
@@ -33,6 +35,7 @@ __all__ = [
     "ModelRegistered",
     "ModelRejected",
     "ModelRolledBack",
+    "ModelShadowed",
     "PlayerRecord",
     "PlayerSeasonStats",
     "Position",
@@ -41,6 +44,7 @@ __all__ = [
     "PredictionResult",
     "SchemaDecodeError",
     "SchemaError",
+    "ShadowEvidence",
     "TopicMismatchError",
     "TransferCompleted",
     "UnknownPositionError",
