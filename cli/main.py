@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import (
+    alerts_cmd,
     api_cmd,
     data_cmd,
     demo_cmd,
@@ -48,6 +49,7 @@ app.add_typer(model_cmd.app, name="model")
 app.command("api")(api_cmd.api)
 app.command("sink")(api_cmd.sink)
 app.command("subscribe")(subscribe_cmd.subscribe)
+app.command("alerts")(alerts_cmd.alerts)
 app.command("demo")(demo_cmd.demo)
 app.command("run")(demo_cmd.run)
 app.command("up")(up_cmd.up)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitoring.feature_kinds import DEFAULT_TREND_P
 from stack.settings import Settings
 
 SOURCE = "drift-monitor"
-# Functions of time alone (every request of one month has the same value): they drift by
-# construction, whatever happens to the transfers.
-TIME_FEATURES = frozenset({"season_index", "market_365d_log_fee", "market_365d_deals"})
 
 
 @dataclass(frozen=True)
@@ -17,7 +15,8 @@ class DriftConfig:
     """Window sizes and thresholds; see the ``drift_*`` settings for what each one means."""
 
     model_name: str
-    exclude_features: frozenset[str] = TIME_FEATURES
+    exclude_features: frozenset[str] = frozenset()  # by hand, beside the trend rule
+    trend_p: float = DEFAULT_TREND_P
     feature_window: int = 1000
     feature_min_rows: int = 500
     check_every: int = 250
@@ -34,6 +33,8 @@ class DriftConfig:
             raise ValueError("feature_min_rows must lie in 1..feature_window")
         if not 0 < self.error_min_rows <= self.error_window:
             raise ValueError("error_min_rows must lie in 1..error_window")
+        if not 0 < self.trend_p < 1:
+            raise ValueError("trend_p must lie strictly between 0 and 1")
         if self.check_every < 1 or self.pending_limit < 1:
             raise ValueError("check_every and pending_limit must be positive")
         if not 0 < self.share_threshold <= 1 or self.column_threshold <= 0 or self.error_ratio <= 0:
@@ -44,6 +45,7 @@ class DriftConfig:
         return cls(
             model_name=settings.model_name,
             exclude_features=frozenset(settings.drift_exclude_features),
+            trend_p=settings.drift_trend_p,
             feature_window=settings.drift_feature_window,
             feature_min_rows=settings.drift_feature_min_rows,
             check_every=settings.drift_check_every,

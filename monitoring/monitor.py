@@ -34,6 +34,7 @@ import pandas as pd
 from modelstore.exceptions import ModelStoreError
 from monitoring.config import DriftConfig
 from monitoring.feature_check import FeatureDriftResult, feature_drift
+from monitoring.feature_kinds import choose_features
 from monitoring.reference import Reference, ReferenceSource
 from monitoring.reports import ReportSink
 from monitoring.windows import ErrorWindow, FeatureWindow, Label, Outcome, OutcomeJoin, Prediction
@@ -140,14 +141,17 @@ class DriftMonitor:
 
     def _use(self, reference: Reference) -> None:
         frame = reference.frame
-        # Vectors on the wire are floats: a non-numeric reference column has nothing to meet.
-        columns = tuple(
-            name
-            for name in reference.feature_names
-            if name not in self.config.exclude_features
-            and name in frame.columns
-            and pd.api.types.is_numeric_dtype(frame[name])
+        # The rule of monitoring/feature_kinds.py: features that trend with time are left out.
+        choice = choose_features(
+            frame, reference.feature_names, self.config.trend_p, self.config.exclude_features
         )
+        columns = choice.compared
+        if choice.trending:
+            log.info(
+                "feature drift leaves out %d features that trend with time in the reference: %s",
+                len(choice.trending),
+                ", ".join(f"{name} (rho {rho:+.2f})" for name, rho in sorted(choice.trending.items())),
+            )
         self.reference = reference
         self._columns = columns
         if columns and len(reference.frame) >= MIN_REFERENCE_ROWS:

@@ -4,6 +4,7 @@ from schemas.codec import dead_letter, decode, encode, encode_for, key_for
 from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
+from schemas.evidence import ShadowEvidence
 from schemas.exceptions import (
     SchemaDecodeError,
     SchemaError,
@@ -16,6 +17,7 @@ from schemas.lifecycle import (
     ModelRegistered,
     ModelRejected,
     ModelRolledBack,
+    ModelShadowed,
 )
 from schemas.monitoring import DriftDetected
 from schemas.positions import Position, normalise_position, position_group
@@ -34,6 +36,7 @@ __all__ = [
     "ModelRegistered",
     "ModelRejected",
     "ModelRolledBack",
+    "ModelShadowed",
     "PlayerRecord",
     "PlayerSeasonStats",
     "Position",
@@ -43,6 +46,7 @@ __all__ = [
     "RetrainRequested",
     "SchemaDecodeError",
     "SchemaError",
+    "ShadowEvidence",
     "TopicMismatchError",
     "TransferCompleted",
     "UnknownPositionError",

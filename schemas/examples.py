@@ -9,7 +9,17 @@ from uuid import UUID
 from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
-from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
+from schemas.evidence import ShadowEvidence
+from schemas.lifecycle import (
+    ModelPromoted,
+    ModelPromotedV1,
+    ModelRegistered,
+    ModelRejected,
+    ModelRejectedV1,
+    ModelRolledBack,
+    ModelRolledBackV1,
+    ModelShadowed,
+)
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
@@ -34,6 +44,43 @@ _REQUEST: dict[str, Any] = {
     "window": "summer",
     "requested_at": AT,
     "transfer_id": "t-2012-summer-0042",
+}
+
+_EVIDENCE = ShadowEvidence(
+    method="wilcoxon",
+    pairs=240,
+    champion_version="3",
+    champion_mean_error=0.62,
+    challenger_mean_error=0.51,
+    mean_difference=-0.11,
+    p_value=0.004,
+    interval_low=-0.17,
+    interval_high=-0.05,
+    alpha=0.05,
+    age_s=86400.0,
+)
+_PROMOTED: dict[str, Any] = {
+    "model_name": "transfer-fee",
+    "version": "4",
+    "previous_version": "3",
+    "artifact_key": "mlops-fc:model:transfer-fee:4",
+    "artifact_sha256": _SHA,
+    "reason": "challenger MAE 3.1 < champion MAE 3.6",
+}
+_REJECTED: dict[str, Any] = {
+    "model_name": "transfer-fee",
+    "version": "5",
+    "reason": "challenger MAE 3.9 >= 3.1",
+    "challenger_metrics": {"mae": 3.9},
+    "champion_metrics": {"mae": 3.1},
+}
+_ROLLED_BACK: dict[str, Any] = {
+    "model_name": "transfer-fee",
+    "from_version": "4",
+    "to_version": "3",
+    "artifact_key": "mlops-fc:model:transfer-fee:3",
+    "artifact_sha256": _SHA,
+    "reason": "online MAE doubled after promotion",
 }
 
 _FIELDS: dict[type[Event], dict[str, Any]] = {
@@ -98,29 +145,9 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "train_to": AT,
         "train_rows": 41250,
     },
-    ModelPromoted: {
-        "model_name": "transfer-fee",
-        "version": "4",
-        "previous_version": "3",
-        "artifact_key": "mlops-fc:model:transfer-fee:4",
-        "artifact_sha256": _SHA,
-        "reason": "challenger MAE 3.1 < champion MAE 3.6",
-    },
-    ModelRejected: {
-        "model_name": "transfer-fee",
-        "version": "5",
-        "reason": "challenger MAE 3.9 >= 3.1",
-        "challenger_metrics": {"mae": 3.9},
-        "champion_metrics": {"mae": 3.1},
-    },
-    ModelRolledBack: {
-        "model_name": "transfer-fee",
-        "from_version": "4",
-        "to_version": "3",
-        "artifact_key": "mlops-fc:model:transfer-fee:3",
-        "artifact_sha256": _SHA,
-        "reason": "online MAE doubled after promotion",
-    },
+    ModelPromoted: {**_PROMOTED, "evidence": _EVIDENCE},
+    ModelRejected: {**_REJECTED, "evidence": _EVIDENCE.model_copy(update={"p_value": 0.41})},
+    ModelRolledBack: {**_ROLLED_BACK, "evidence": _EVIDENCE},
     DeadLetter: {
         "source_topic": "predictions.requests",
         "partition": 0,
@@ -159,6 +186,17 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "requested_by": "ana@ops",
         "reason": "new season's transfers are in",
     },
+    ModelShadowed: {
+        "model_name": "transfer-fee",
+        "version": "4",
+        "champion_version": "3",
+        "artifact_key": "mlops-fc:model:transfer-fee:4",
+        "artifact_sha256": _SHA,
+        "reason": "holdout MAE 3.1 < champion MAE 3.6: judged on live labels",
+    },
+    ModelPromotedV1: _PROMOTED,
+    ModelRejectedV1: _REJECTED,
+    ModelRolledBackV1: _ROLLED_BACK,
 }
 
 

@@ -1,4 +1,8 @@
-"""Model lifecycle: registered, promoted, rejected, rolled back. Workers hot-swap on it."""
+"""Model lifecycle: registered, shadowed, promoted, rejected, rolled back. Workers hot-swap on it.
+
+Version 2 of the verdict events (promoted, rejected, rolled back) adds only the optional
+``evidence`` of a shadow judgement: version 1 messages still parse and upgrade to it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from schemas.envelope import Event
+from schemas.evidence import ShadowEvidence
 from schemas.fields import Metrics, NonEmptyStr, UtcDatetime
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -32,11 +37,10 @@ class ModelRegistered(Event):
         return self
 
 
-class ModelPromoted(Event):
+class _ModelPromotedFields(Event):
     """A model became the champion; its signed artifact is in Redis."""
 
     event_type: Literal["ModelPromoted"] = "ModelPromoted"
-    schema_version: Literal[1] = 1
     model_name: NonEmptyStr
     version: NonEmptyStr
     previous_version: NonEmptyStr | None = None
@@ -45,11 +49,27 @@ class ModelPromoted(Event):
     reason: NonEmptyStr
 
 
-class ModelRejected(Event):
+class ModelPromotedV1(_ModelPromotedFields):
+    """A model became the champion; its signed artifact is in Redis; version 1, without evidence."""
+
+    schema_version: Literal[1] = 1
+
+    def upgrade(self) -> ModelPromoted:
+        """Version 2 adds only the optional evidence: it stays unset."""
+        return ModelPromoted.model_validate({**dict(self), "schema_version": 2})
+
+
+class ModelPromoted(_ModelPromotedFields):
+    """A model became the champion; its signed artifact is in Redis."""
+
+    schema_version: Literal[2] = 2
+    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+
+
+class _ModelRejectedFields(Event):
     """A challenger was not better than the champion and stays unserved."""
 
     event_type: Literal["ModelRejected"] = "ModelRejected"
-    schema_version: Literal[1] = 1
     model_name: NonEmptyStr
     version: NonEmptyStr
     reason: NonEmptyStr
@@ -57,11 +77,27 @@ class ModelRejected(Event):
     champion_metrics: Metrics
 
 
-class ModelRolledBack(Event):
+class ModelRejectedV1(_ModelRejectedFields):
+    """A challenger was not better than the champion and stays unserved; version 1, without evidence."""
+
+    schema_version: Literal[1] = 1
+
+    def upgrade(self) -> ModelRejected:
+        """Version 2 adds only the optional evidence: it stays unset."""
+        return ModelRejected.model_validate({**dict(self), "schema_version": 2})
+
+
+class ModelRejected(_ModelRejectedFields):
+    """A challenger was not better than the champion and stays unserved."""
+
+    schema_version: Literal[2] = 2
+    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+
+
+class _ModelRolledBackFields(Event):
     """Serving went back to an earlier version; workers swap to its artifact."""
 
     event_type: Literal["ModelRolledBack"] = "ModelRolledBack"
-    schema_version: Literal[1] = 1
     model_name: NonEmptyStr
     from_version: NonEmptyStr
     to_version: NonEmptyStr
@@ -71,7 +107,44 @@ class ModelRolledBack(Event):
     reason: NonEmptyStr
 
 
+class ModelRolledBackV1(_ModelRolledBackFields):
+    """Serving went back to an earlier version; workers swap to its artifact; version 1, without evidence."""
+
+    schema_version: Literal[1] = 1
+
+    def upgrade(self) -> ModelRolledBack:
+        """Version 2 adds only the optional evidence: it stays unset."""
+        return ModelRolledBack.model_validate({**dict(self), "schema_version": 2})
+
+
+class ModelRolledBack(_ModelRolledBackFields):
+    """Serving went back to an earlier version; workers swap to its artifact."""
+
+    schema_version: Literal[2] = 2
+    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+
+
+class ModelShadowed(Event):
+    """A challenger passed the holdout gate and now scores every request in shadow."""
+
+    event_type: Literal["ModelShadowed"] = "ModelShadowed"
+    schema_version: Literal[1] = 1
+    model_name: NonEmptyStr
+    version: NonEmptyStr = Field(description="The challenger in shadow.")
+    champion_version: NonEmptyStr | None = Field(default=None, description="The model it is judged against.")
+    artifact_key: NonEmptyStr = Field(description="Redis key of the challenger's artifact.")
+    artifact_sha256: Sha256 = Field(description="Checked before loading the artifact.")
+    replaces_version: NonEmptyStr | None = Field(
+        default=None, description="An undecided challenger this one replaces (one shadow at a time)."
+    )
+    reason: NonEmptyStr = Field(description="Why it is in shadow (e.g. its holdout result).")
+
+
 ModelLifecycleEvent = Annotated[
-    ModelRegistered | ModelPromoted | ModelRejected | ModelRolledBack,
+    ModelRegistered
+    | ModelShadowed
+    | Annotated[ModelPromotedV1 | ModelPromoted, Field(discriminator="schema_version")]
+    | Annotated[ModelRejectedV1 | ModelRejected, Field(discriminator="schema_version")]
+    | Annotated[ModelRolledBackV1 | ModelRolledBack, Field(discriminator="schema_version")],
     Field(discriminator="event_type"),
 ]

@@ -10,7 +10,16 @@ from pydantic import Field, TypeAdapter
 from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
-from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
+from schemas.lifecycle import (
+    ModelPromoted,
+    ModelPromotedV1,
+    ModelRegistered,
+    ModelRejected,
+    ModelRejectedV1,
+    ModelRolledBack,
+    ModelRolledBackV1,
+    ModelShadowed,
+)
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
@@ -27,9 +36,10 @@ AnyEvent = Annotated[
     | DriftDetected
     | RetrainRequested
     | ModelRegistered
-    | ModelPromoted
-    | ModelRejected
-    | ModelRolledBack
+    | ModelShadowed
+    | Annotated[ModelPromotedV1 | ModelPromoted, Field(discriminator="schema_version")]
+    | Annotated[ModelRejectedV1 | ModelRejected, Field(discriminator="schema_version")]
+    | Annotated[ModelRolledBackV1 | ModelRolledBack, Field(discriminator="schema_version")]
     | DeadLetter
     | PlayerSeasonStats,
     Field(discriminator="event_type"),

@@ -80,6 +80,14 @@ PREDICTIONS_RESULTS = TopicSpec(
     value_schema=PredictionResult,
     description="Exactly one scored result per request id.",
 )
+# The challenger's answers to the same requests: never read by users, only by the shadow judge
+# (monitoring), which joins them to the champion's result and the real fee by request id.
+PREDICTIONS_SHADOW = TopicSpec(
+    name="predictions.shadow",
+    key="request_id",
+    value_schema=PredictionResult,
+    description="A challenger's result per request id, scored in shadow next to the champion's.",
+)
 # Keyed by player id, like the other player topics, so a player's seasons land in the
 # partition number his requests do and the worker folds them into the state it reads for
 # them. Compaction per player and season would need the key player+season, which hashes to
@@ -107,7 +115,7 @@ MODELS_LIFECYCLE = TopicSpec(
     name="models.lifecycle",
     key="model_name",
     value_schema=ModelLifecycleEvent,
-    description="Model registered, promoted, rejected or rolled back; workers hot-swap on it.",
+    description="Model registered, shadowed, promoted, rejected or rolled back; workers hot-swap on it.",
     partitions=1,
     retention_ms=FOREVER,
 )
@@ -125,6 +133,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TRANSFERS_COMPLETED,
     PREDICTIONS_REQUESTS,
     PREDICTIONS_RESULTS,
+    PREDICTIONS_SHADOW,
     PLAYERS_SEASON_STATS,
     MONITORING_DRIFT,
     MODELS_LIFECYCLE,

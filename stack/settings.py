@@ -148,8 +148,14 @@ class Settings(BaseSettings):
         default="mlops-fc-monitor", description="Consumer group of `mlops-fc monitor` (after topic_prefix)."
     )
     drift_exclude_features: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("season_index", "market_365d_log_fee", "market_365d_deals"),
-        description="Kept out of feature drift (comma-separated): functions of time drift by construction.",
+        default=(),
+        description="Kept out of feature drift by hand (comma-separated), beside the trend rule.",
+    )
+    drift_trend_p: float = Field(
+        default=1e-4,
+        gt=0,
+        lt=1,
+        description="A feature whose reference trends with time (Spearman p below this) is not compared.",
     )
     drift_feature_window: int = Field(
         default=1000, ge=10, description="Most recent request vectors compared with the model's reference."
@@ -262,6 +268,45 @@ class Settings(BaseSettings):
     )
     sink_group_id: str = Field(
         default="mlops-fc-sink", description="Consumer group of `mlops-fc sink` (after topic_prefix)."
+    )
+
+    # `mlops-fc alerts`: the webhook sink
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Webhook the alerts are POSTed to (a Slack incoming-webhook URL is a secret).",
+    )
+    alert_webhook_format: Literal["slack", "json"] = Field(
+        default="slack", description="Body of each POST: Slack blocks with a text fallback, or generic JSON."
+    )
+    alert_webhook_timeout_s: float = Field(default=5.0, gt=0, description="Longest wait for one POST.")
+    alert_retry_attempts: int = Field(
+        default=5, ge=1, description="Attempts per alert before it is given up."
+    )
+    alert_retry_first_s: float = Field(
+        default=1.0, gt=0, description="Pause before the first retry; doubles with each failure."
+    )
+    alert_retry_most_s: float = Field(default=60.0, gt=0, description="Longest pause between two retries.")
+    alert_queue_size: int = Field(
+        default=200, ge=1, description="Alerts waiting for the webhook; when full, the oldest is dropped."
+    )
+    alert_deadletter_rate_per_min: float = Field(
+        default=10.0, ge=0, description="Dead letters a minute above which an alert is raised."
+    )
+    alert_worker_stale_s: float = Field(
+        default=60.0, gt=0, description="A worker heartbeat older than this (or expired) raises an alert."
+    )
+    alert_heartbeat_check_s: float = Field(
+        default=10.0, gt=0, description="Seconds between two reads of the workers' heartbeats."
+    )
+    alert_group_id: str = Field(
+        default="mlops-fc-alerts", description="Consumer group of `mlops-fc alerts` (after topic_prefix)."
+    )
+    alert_offset_reset: Literal["latest", "earliest"] = Field(
+        default="latest",
+        description="Where a new alerts group starts: 'latest' alerts only on what happens now.",
+    )
+    alert_metrics_port: int = Field(
+        default=9104, ge=0, le=65535, description="Port of the alert sink's /metrics (0: none)."
     )
 
     # `mlops-fc data fetch`: base URLs of the pinned public files (a mirror may replace them)

@@ -341,11 +341,13 @@ def _metric_names() -> set[str]:
     from prometheus_client import generate_latest
 
     from api.metrics import ApiMetrics
+    from consumers.alerts import AlertMetrics
     from inference.metrics import WorkerMetrics
 
     text = (
         generate_latest(ApiMetrics().registry).decode()
         + generate_latest(WorkerMetrics("w").registry).decode()
+        + generate_latest(AlertMetrics().registry).decode()
     )
     names = set(re.findall(r"^# TYPE (\S+) (\w+)", text, re.MULTILINE))
     out = set()
@@ -421,6 +423,9 @@ def test_dashboard_shows_throughput_latency_lag_model_and_drift_from_real_metric
     path = _config_file(compose, services["grafana"], "/etc/grafana/dashboards/mlops-fc.json")
     dashboard = json.loads(path.read_text())
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    annotations = [item for item in dashboard["annotations"]["list"] if "expr" in item]
+    assert any("mlops_fc_alerts_total" in item["expr"] for item in annotations), "no alert annotations"
+    exprs += [item["expr"] for item in annotations]
     used = {name for expr in exprs for name in re.findall(r"\b(mlops_fc_[a-z_]+)", expr)}
     unknown = used - _metric_names()
     assert not unknown, f"the dashboard queries metrics the facade does not export: {sorted(unknown)}"

@@ -100,6 +100,7 @@ def test_config_map_holds_every_setting_and_no_secret() -> None:
         "MLOPS_FC_REDIS_PASSWORD",
         "MLOPS_FC_MODEL_SIGNING_KEY",
         "MLOPS_FC_API_KEY",
+        "MLOPS_FC_ALERT_WEBHOOK_URL",  # a Slack incoming-webhook URL is a credential
     }
     assert set(data) == setting_names() - secrets
     local_secret = one(render(K8S / "overlays" / "local"), "Secret", manifests.SECRET_NAME)
