@@ -8,6 +8,7 @@ require. The rest ties the manifests to the code: settings, ports, partitions, c
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -115,10 +116,8 @@ def test_each_overlay_configures_valid_settings(
     if overlay == "local":
         env.update(one(resources, "Secret", manifests.SECRET_NAME)["stringData"])
     else:  # production holds no Secret: the operator creates it, with real values
-        real = "q8V1zK3mT0pR7wYx2cN5bL9dF4hJ6gA"  # shaped like secrets.token_urlsafe
-        env.update(
-            {"MLOPS_FC_MODEL_SIGNING_KEY": real, "MLOPS_FC_API_KEY": real, "MLOPS_FC_REDIS_PASSWORD": real}
-        )
+        wanted = ("MLOPS_FC_MODEL_SIGNING_KEY", "MLOPS_FC_API_KEY", "MLOPS_FC_REDIS_PASSWORD")
+        env.update({name: secrets.token_urlsafe(32) for name in wanted})
         assert not [r for r in resources if r["kind"] == "Secret"]
     for name in list(Settings.model_fields):
         monkeypatch.delenv(manifests.env_name(name), raising=False)
