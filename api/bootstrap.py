@@ -22,6 +22,7 @@ from consumers.replica import Replica
 from consumers.result_store import RedisResultStore
 from consumers.worker_beats import WorkerBeats
 from schemas.predictions import PredictionResult
+from stack.kafka_clients import make_admin
 from stack.redis_clients import async_redis_client, redis_client
 from stack.settings import Settings
 
@@ -81,7 +82,7 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
     replica_reader = TopicReader(
         settings, dict.fromkeys(Replica.topics(settings), "beginning"), replica.handle, "replica-reader"
     )
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     flows = Flows(settings, admin)
     models = await asyncio.to_thread(MlflowModels, settings)  # imports MLflow: seconds
     watch = ServingWatch(

@@ -116,6 +116,9 @@ class PlayerOut(BaseModel):
     player_id: str
     record: dict[str, Any] = Field(description="Latest PlayerRecord, or the transfer that last placed them.")
     transfers: int
+    season_records: list[dict[str, Any]] = Field(
+        default_factory=list, description="The player's PlayerSeasonStats, oldest season first."
+    )
     state: dict[str, Any] = Field(description="Feature state (features.state.PlayerState).")
     features: dict[str, float] = Field(description="The vector a request now, to `to_club`, would get.")
     features_for: dict[str, Any]

@@ -38,6 +38,8 @@ from devstack.processes import free_port  # noqa: E402
 from devstack.services import Service, start_service  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.topics import TRANSFERS_COMPLETED  # noqa: E402
+from stack.kafka_clients import make_admin
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 from tests.flow_helpers import history, publish  # noqa: E402
@@ -162,11 +164,10 @@ def wait_ready(url: str, services: list[Service]) -> None:
 
 
 def clean_up(settings: Settings) -> None:
-    from confluent_kafka.admin import AdminClient
 
     from stack.redis_clients import redis_client
 
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     names = [n for n in admin.list_topics(timeout=30).topics if n.startswith(settings.topic_prefix)]
     for future in admin.delete_topics(names, operation_timeout=30).values() if names else ():
         future.exception()
@@ -186,7 +187,7 @@ def main() -> None:
     base = Settings()
     stack = LocalStack(base)
     if not stack.kafka.is_healthy() or not stack.redis.is_healthy():
-        print(f"starting the local stack ({base.kafka_bootstrap_servers})...", flush=True)
+        print(f"starting the local stack ({kafka_connection(base).bootstrap_servers})...", flush=True)
         stack.up()
     run = f"{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:6]}"
     settings = base.model_copy(

@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import faust  # noqa: E402
 
-from inference.faust_tuning import SpinnerlessWorker, limit_fetch_wait  # noqa: E402
+from inference.faust import SpinnerlessWorker, limit_fetch_wait  # noqa: E402
 from stack.async_producer import AsyncProducer, OutgoingMessage  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings  # noqa: E402
 
 BATCHES_IN_FLIGHT = 2  # as the worker
@@ -33,7 +34,7 @@ def run_faust_floor(prefix: str, source: str, target: str, datadir: str, ready: 
     limit_fetch_wait(settings.worker_fetch_max_wait_ms)
     app = faust.App(
         f"{prefix}bench-faust-floor",
-        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        broker=kafka_connection(settings).faust_broker(),
         store="memory://",
         datadir=datadir,
         topic_partitions=settings.topic_partitions,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,7 +39,11 @@ from schemas.topics import (  # noqa: E402
     PREDICTIONS_RESULTS,
     TRANSFERS_COMPLETED,
 )
-from stack.kafka_clients import make_producer  # noqa: E402
+from stack.kafka_clients import (
+    make_admin,
+    make_producer,  # noqa: E402
+)
+from stack.kafka_connection import kafka_connection
 from stack.redis_clients import redis_client  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
@@ -74,7 +78,7 @@ def warmed_producer(settings: Settings, **overrides: Any) -> Producer:
     """
     producer = make_producer(settings, **overrides)
     topic = f"{settings.topic_prefix}bench.warm-up"
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     try:
         admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic].result()
     except KafkaException as exc:
@@ -99,7 +103,7 @@ def load_1m() -> float:
 def ensure_stack(settings: Settings) -> None:
     stack = LocalStack(settings)
     if not stack.kafka.is_healthy() or not stack.redis.is_healthy():
-        print(f"starting the local stack ({settings.kafka_bootstrap_servers})...", flush=True)
+        print(f"starting the local stack ({kafka_connection(settings).bootstrap_servers})...", flush=True)
         stack.up()
 
 
@@ -119,7 +123,7 @@ def clean_up(settings: Settings, worker_dirs: Iterable[str] = ()) -> None:
     MLflow keeps the bench's registered model: runs are history, and cheap.
     """
     prefix = settings.topic_prefix
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     names = [name for name in admin.list_topics(timeout=30).topics if name.startswith(prefix)]
     if names:
         for future in admin.delete_topics(names, operation_timeout=30).values():
@@ -272,7 +276,7 @@ class ResultCollector:
         topic = topic or settings.topic(PREDICTIONS_RESULTS.name)
         self._consumer = Consumer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **kafka_connection(settings).confluent(),
                 "group.id": f"bench-collector-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",

@@ -46,7 +46,7 @@ from typing import Any
 
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
@@ -74,7 +74,8 @@ from producers.synthetic import generate  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import MODELS_LIFECYCLE  # noqa: E402
-from stack.kafka_clients import connect, make_producer, producer_config  # noqa: E402
+from stack.kafka_clients import connect, make_admin, make_producer, producer_config  # noqa: E402
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings  # noqa: E402
 
 HISTORY_SEASONS = range(2012, 2020)
@@ -176,7 +177,7 @@ def run_baseline(
     """Time ``messages`` (copied to a topic of their own) through a child process's loop."""
     prefix, partitions = settings.topic_prefix, settings.topic_partitions
     source, target = f"{prefix}bench.{name}.in", f"{prefix}bench.{name}.out"
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     for future in admin.create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=1) for topic in (source, target)]
     ).values():
@@ -235,9 +236,7 @@ def train_second(prefix: str, seed: int, out: Any) -> None:
 def promoted_at(settings: Settings, version: str) -> float | None:
     """The broker-side timestamp (CreateTime) of the ModelPromoted for ``version``."""
     topic = settings.topic(MODELS_LIFECYCLE.name)
-    consumer = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"bench-lc-{time.time_ns()}"}
-    )
+    consumer = Consumer({**kafka_connection(settings).confluent(), "group.id": f"bench-lc-{time.time_ns()}"})
     partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
     found = None

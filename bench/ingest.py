@@ -25,7 +25,6 @@ import uuid
 from pathlib import Path
 
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,7 +33,11 @@ from producers.ingest import IngestSummary, csv_events, ingest_csv  # noqa: E402
 from producers.transfermarkt import csv_files, read_transfers_csv  # noqa: E402
 from schemas.codec import encode, key_for  # noqa: E402
 from schemas.topics import CATALOGUE  # noqa: E402
-from stack.kafka_clients import producer_config  # noqa: E402
+from stack.kafka_clients import (
+    make_admin,
+    producer_config,  # noqa: E402
+)
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 
@@ -45,7 +48,7 @@ Encoded = tuple[str, bytes | None, bytes, list[tuple[str, str | bytes | None]]]
 def ensure_stack(settings: Settings) -> None:
     stack = LocalStack(settings)
     if not stack.kafka.is_healthy():
-        print(f"starting the local stack ({settings.kafka_bootstrap_servers})...", flush=True)
+        print(f"starting the local stack ({kafka_connection(settings).bootstrap_servers})...", flush=True)
         stack.up()
 
 
@@ -91,7 +94,7 @@ def plain_send(settings: Settings, messages: list[Encoded]) -> float:
 
 
 def delete_topics(settings: Settings, prefixes: list[str]) -> None:
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     names = [f"{prefix}{spec.name}" for prefix in prefixes for spec in CATALOGUE]
     for future in admin.delete_topics(names, operation_timeout=30).values():
         try:

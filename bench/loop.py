@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, TopicPartition
-from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
@@ -63,7 +62,11 @@ from schemas.codec import encode_for  # noqa: E402
 from schemas.monitoring import DriftDetected  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
 from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT  # noqa: E402
-from stack.kafka_clients import make_producer  # noqa: E402
+from stack.kafka_clients import (
+    make_admin,
+    make_producer,  # noqa: E402
+)
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "transfers"
@@ -122,7 +125,7 @@ class LifecycleWatcher:
         topic = self.settings.topic(MODELS_LIFECYCLE.name)
         consumer = Consumer(
             {
-                "bootstrap.servers": self.settings.kafka_bootstrap_servers,
+                **kafka_connection(self.settings).confluent(),
                 "group.id": f"bench-lifecycle-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
             }
@@ -153,7 +156,7 @@ class LifecycleWatcher:
 
 def wait_for_group(settings: Settings, group: str, timeout: float) -> bool:
     """Until the consumer group is stable with a member (the retrainer is listening)."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         description = admin.describe_consumer_groups([group])[group].result()

@@ -1,4 +1,4 @@
-"""`mlops-fc ingest csv|synthetic`: put transfers into Kafka, with a progress bar and a summary."""
+"""`mlops-fc ingest csv|stats|synthetic`: put data into Kafka, with a progress bar and a summary."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.preflight import require_kafka
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 if TYPE_CHECKING:
@@ -76,6 +77,48 @@ def csv_command(
                     rate=rate,
                     progress=progress,
                 )  # fmt: skip
+            )
+        except CsvFormatError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    _report(settings, summary)
+
+
+@app.command("stats")
+def stats_command(
+    paths: list[Path] = typer.Argument(
+        ..., exists=True, help="Understat season files (data/player-stats/*.csv), or folders of them."
+    ),
+    transfers: list[Path] = typer.Option(
+        ...,
+        "--transfers",
+        exists=True,
+        help="The Transfermarkt files (or folders) whose players the rows are matched to: the ones "
+        "`ingest csv` publishes. Repeat for several.",
+    ),
+    max_rows: int = typer.Option(None, "--max-rows", min=1, help="Stop reading after this many data rows."),
+    rate: float = typer.Option(None, "--rate", min=0.001, envvar="MLOPS_FC_INGEST_RATE", help=RATE_HELP),
+    create_topics: bool = typer.Option(True, help="Create missing topics first (idempotent)."),
+) -> None:
+    """Ingest players' season records (games, minutes, goals, xG...) as PlayerSeasonStats.
+
+    Each row is resolved to the player id the transfer ingester gives the same player: names
+    compared without accents and case, teams through the club aliases learned from the
+    transfer files, per season. Rows whose player is ambiguous (namesakes the clubs cannot
+    tell apart) or unknown are counted and left out, never guessed. Each season is published
+    as known at its end, in time order; rows that cannot be parsed go to the dead-letter
+    topic with their raw line.
+    """
+    from producers.exceptions import CsvFormatError
+    from producers.ingest import ingest_stats
+
+    settings = _prepare(create_topics)
+    with _progress("Publishing season records") as progress:
+        try:
+            summary = _run(
+                lambda: ingest_stats(
+                    settings, paths, transfers, max_rows=max_rows, rate=rate, progress=progress
+                )
             )
         except CsvFormatError as exc:
             console.print(f"[red]{exc}[/red]")
@@ -155,7 +198,7 @@ def _prepare(create_topics: bool) -> Settings:
     if create_topics:
         from stack.topic_admin import ensure_topics
 
-        with console.status(f"Checking topics on {settings.kafka_bootstrap_servers}..."):
+        with console.status(f"Checking topics on {kafka_connection(settings).bootstrap_servers}..."):
             ensure_topics(settings)
     return settings
 
@@ -191,8 +234,14 @@ def _report(settings: Settings, summary: IngestSummary) -> None:
         for reason, count in sorted(summary.unusable.items()):
             table.add_row(f"unusable: {reason}", str(count))
         table.add_row("dead-lettered (unparseable)", str(summary.dead_lettered))
-    table.add_row("transfers to publish", str(summary.transfers))
-    table.add_row("replay requests to publish", str(summary.requests))
+    if summary.source == "stats":
+        table.add_row("rows read", str(summary.rows_read))
+        for outcome in ("matched", "ambiguous", "unmatched"):
+            table.add_row(f"rows {outcome}", str(summary.stats[outcome]))
+        table.add_row("bad rows (dead-lettered)", str(summary.dead_lettered))
+    else:
+        table.add_row("transfers to publish", str(summary.transfers))
+        table.add_row("replay requests to publish", str(summary.requests))
     for name, count in sorted(summary.published.items()):
         table.add_row(f"published to {settings.topic(name)}", str(count))
     table.add_row("events/s (publishing)", f"{summary.events_per_s:,.0f}")

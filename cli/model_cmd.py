@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -52,10 +54,18 @@ def promote(
     version: str = typer.Argument(..., help="The registered version to serve."),
     reason: str = typer.Option("promoted by hand", help="Kept in the ModelPromoted event."),
 ) -> None:
-    """Serve VERSION now: signed blob to Redis, `champion` alias, ModelPromoted; workers swap."""
+    """Serve VERSION now: signed blob to Redis, `champion` alias, ModelPromoted; workers swap.
+
+    The artifact is verified first (signature, digest, version, a smoke prediction); one
+    that would not serve is refused and nothing is moved.
+    """
+    from modelstore.exceptions import PromotionRefusedError
+
     registry = _registry(require_kafka(Settings()))
     try:
         event = registry.promote_existing(version, reason=reason)
+    except PromotionRefusedError as exc:
+        _refused(exc)
     except Exception as exc:  # noqa: BLE001 - show the registry's reason, not a traceback
         console.print(f"[red]cannot promote version {version}:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -73,8 +83,12 @@ def rollback(
     if target is None:
         console.print("[red]no earlier champion to roll back to; name one with --to[/red]")
         raise typer.Exit(1)
+    from modelstore.exceptions import PromotionRefusedError
+
     try:
         event = registry.rollback(target, reason=reason)
+    except PromotionRefusedError as exc:
+        _refused(exc)
     except Exception as exc:  # noqa: BLE001
         console.print(f"[red]cannot roll back to {target}:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -95,3 +109,10 @@ def _previous_champion(registry) -> str | None:  # noqa: ANN001
         == "promoted"
     ]
     return promoted[-1] if promoted else None
+
+
+def _refused(exc: Exception) -> NoReturn:
+    """A version that failed verification: say why, and that nothing moved."""
+    console.print(f"[red]refused:[/red] {exc}")
+    console.print("the champion alias, the Redis pointer and models.lifecycle are unchanged")
+    raise typer.Exit(1) from exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from stack.kafka_clients import metadata_ok
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 KAFKA_UNREACHABLE_EXIT = 3
@@ -17,10 +18,10 @@ PROBE_TIMEOUT_S = 5.0
 
 def require_kafka(settings: Settings, timeout_s: float = PROBE_TIMEOUT_S) -> Settings:
     """Return ``settings`` once a metadata request is answered; exit 3 with the fix otherwise."""
-    if metadata_ok(settings.kafka_bootstrap_servers, timeout=timeout_s):
+    if metadata_ok(settings, timeout=timeout_s):
         return settings
     typer.secho(
-        f"error: Kafka does not answer at {settings.kafka_bootstrap_servers} "
+        f"error: Kafka does not answer at {kafka_connection(settings).bootstrap_servers} "
         "(MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS). Start the local stack with `mlops-fc stack up`, "
         "or point that setting at your cluster.",
         err=True,

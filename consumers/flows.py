@@ -19,6 +19,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from schemas.topics import CATALOGUE
+from stack.kafka_clients import make_admin
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,11 @@ PIPELINE: tuple[tuple[str, str], ...] = (
     ("producers", "players.records"),
     ("producers", "transfers.completed"),
     ("producers", "predictions.requests"),
+    ("producers", "players.season-stats"),
     ("api", "predictions.requests"),
     ("players.records", "worker"),
     ("transfers.completed", "worker"),
+    ("players.season-stats", "worker"),
     ("predictions.requests", "worker"),
     ("models.lifecycle", "worker"),
     ("worker", "predictions.results"),
@@ -43,6 +46,7 @@ PIPELINE: tuple[tuple[str, str], ...] = (
     ("monitor", "monitoring.drift"),
     ("monitoring.drift", "retrainer"),
     ("transfers.completed", "retrainer"),
+    ("players.season-stats", "retrainer"),
     ("retrainer", "models.lifecycle"),
     ("predictions.results", "api"),
     ("predictions.results", "sink"),
@@ -72,7 +76,7 @@ class Flows:
 
     def __init__(self, settings: Settings, admin: AdminClient | None = None) -> None:
         self.settings = settings
-        self.admin = admin or AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+        self.admin = admin or make_admin(settings)
         self.samples: deque[Sample] = deque(maxlen=64)
         self.groups: list[dict[str, Any]] = []
         self.error: str | None = None

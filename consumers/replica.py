@@ -1,8 +1,8 @@
 """What the facade shows without asking the workers: players and the model timeline.
 
-A replica folds players.records and transfers.completed through the same pure functions the
-worker and the retrainer use (features.InMemoryFeatureStore), so GET /v1/players/{id} shows
-the feature state the pipeline sees, and keeps the latest models.lifecycle and
+A replica folds players.records, transfers.completed and players.season-stats through the
+same pure functions the worker and the retrainer use (features.InMemoryFeatureStore), so
+GET /v1/players/{id} shows the feature state the pipeline sees, and keeps the latest models.lifecycle and
 monitoring.drift events (kept forever, one partition each) for the model timeline. The
 worker's player table lives in Faust changelogs, an internal format of inference/ that
 consumers/ must not depend on; folding the source topics needs only schemas/ and features/.
@@ -26,7 +26,14 @@ from schemas.lifecycle import ModelPromoted, ModelRolledBack
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest
 from schemas.records import PlayerRecord, TransferCompleted
-from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT, PLAYERS_RECORDS, TRANSFERS_COMPLETED
+from schemas.season_stats import PlayerSeasonStats
+from schemas.topics import (
+    MODELS_LIFECYCLE,
+    MONITORING_DRIFT,
+    PLAYERS_RECORDS,
+    PLAYERS_SEASON_STATS,
+    TRANSFERS_COMPLETED,
+)
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,7 @@ class PlayerView:
     record: PlayerRecord | TransferCompleted
     state: dict[str, object]
     transfers: int
+    seasons: tuple[PlayerSeasonStats, ...] = ()
 
 
 def _event_time(event: PlayerRecord | TransferCompleted) -> datetime:
@@ -53,6 +61,7 @@ class Replica:
     features: InMemoryFeatureStore = field(default_factory=InMemoryFeatureStore)
     latest: dict[str, PlayerRecord | TransferCompleted] = field(default_factory=dict)
     transfers_of: Counter[str] = field(default_factory=Counter)
+    seasons_of: dict[str, dict[tuple[int, str], PlayerSeasonStats]] = field(default_factory=dict)
     timeline: deque[Event] = field(default_factory=lambda: deque(maxlen=TIMELINE_SIZE))
     drift_counts: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
@@ -60,7 +69,13 @@ class Replica:
 
     @staticmethod
     def topics(settings: Settings) -> list[str]:
-        specs = (PLAYERS_RECORDS, TRANSFERS_COMPLETED, MODELS_LIFECYCLE, MONITORING_DRIFT)
+        specs = (
+            PLAYERS_RECORDS,
+            TRANSFERS_COMPLETED,
+            PLAYERS_SEASON_STATS,
+            MODELS_LIFECYCLE,
+            MONITORING_DRIFT,
+        )
         return [settings.topic(spec.name) for spec in specs]
 
     def handle(self, messages: list[Message]) -> None:
@@ -68,11 +83,21 @@ class Replica:
         for message in messages:
             try:
                 events.append(decode(message.value(), message.headers()))
-            except SchemaDecodeError:
-                self.skipped += 1  # the worker dead-letters its input topics
+            except SchemaDecodeError as exc:
+                # The worker and the monitor dead-letter their input topics: one letter is
+                # enough, this groupless reader (one per API process) only skips.
+                self._skip(message, exc.reason)
         with self._lock:
             for event in events:
-                self.apply(event)
+                try:
+                    self.apply(event)
+                except Exception as exc:  # noqa: BLE001 - one odd event must not stop the reader
+                    self.skipped += 1
+                    log.warning("replica skipped %s %s: %r", event.event_type, event.event_id, exc)
+
+    def _skip(self, message: Message, reason: str) -> None:
+        self.skipped += 1
+        log.debug("replica skipped %s@%s: %s", message.topic(), message.offset(), reason)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, PlayerRecord | TransferCompleted):
@@ -82,6 +107,9 @@ class Replica:
                 self.latest[event.player_id] = event
             if isinstance(event, TransferCompleted):
                 self.transfers_of[event.player_id] += 1
+        elif isinstance(event, PlayerSeasonStats):
+            self.features.apply(event)
+            self.seasons_of.setdefault(event.player_id, {})[(event.season, event.team)] = event
         elif isinstance(event, DriftDetected):
             self.timeline.append(event)
             self.drift_counts[event.kind] += 1
@@ -94,7 +122,10 @@ class Replica:
             state = self.features.players.get(player_id)
             if latest is None or state is None:
                 return None
-            return PlayerView(latest, state.to_dict(), self.transfers_of[player_id])
+            seasons = tuple(
+                sorted(self.seasons_of.get(player_id, {}).values(), key=lambda e: (e.season, e.team))
+            )
+            return PlayerView(latest, state.to_dict(), self.transfers_of[player_id], seasons)
 
     def features_for(self, request: PredictionRequest) -> dict[str, float]:
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer, TopicPartition
 
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 
@@ -11,7 +12,7 @@ def group_lag(settings: Settings, group: str, topics: list[str]) -> int:
     """Messages in ``topics`` past the group's committed offsets (all of them if none)."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_connection(settings).confluent(),
             "group.id": group,
             "enable.auto.commit": False,
         }

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 
 from producers.synthetic import DriftSpec, generate
-from producers.timeline import window_order
+from producers.timeline import WINDOWS, window_order
 from producers.transfermarkt import csv_files, read_transfers_csv
 from schemas.records import PlayerRecord, TransferCompleted
 
@@ -28,39 +27,30 @@ class Scenario:
         return [e for e in self.history if isinstance(e, TransferCompleted)]
 
     def windows(self) -> list[tuple[tuple[int, str], list[Ingested]]]:
-        """The stream cut into transfer windows (season, window), in order."""
+        """The stream cut into its real transfer windows (season, window), in order.
 
-        def window_of(event: Ingested) -> tuple[int, int]:
+        A window is keyed by its transfers only: a player record travels with the transfer
+        that follows it, whatever its own date (a January record belongs to the winter, not
+        to the summer its date's season would suggest), so each real window is one step.
+        """
+        by_window: dict[tuple[int, int], list[Ingested]] = {}
+        pending: list[Ingested] = []
+        last: tuple[int, int] | None = None
+        for event in self.stream:
             if not isinstance(event, TransferCompleted):
-                return (_season_of(event), 0)
-            return (event.season, window_order(event.window))
-
-        out = []
-        for (season, order), events in groupby(self.stream, key=window_of):
-            out.append(((season, "summer" if order == 0 else "winter"), list(events)))
-        return _merge_records(out)
+                pending.append(event)
+                continue
+            last = (event.season, window_order(event.window))
+            by_window.setdefault(last, []).extend([*pending, event])
+            pending = []
+        if pending and last is not None:
+            by_window[last].extend(pending)
+        return [((season, WINDOWS[order]), events) for (season, order), events in sorted(by_window.items())]
 
 
 def _season_of(record: PlayerRecord) -> int:
     at = record.as_of
     return at.year if at.month >= 7 else at.year - 1
-
-
-def _merge_records(
-    windows: list[tuple[tuple[int, str], list[Ingested]]],
-) -> list[tuple[tuple[int, str], list[Ingested]]]:
-    """Records travel with the transfer that follows them: fold stray groups into the next window."""
-    merged: list[tuple[tuple[int, str], list[Ingested]]] = []
-    pending: list[Ingested] = []
-    for key, events in windows:
-        if not any(isinstance(e, TransferCompleted) for e in events):
-            pending.extend(events)
-            continue
-        merged.append((key, pending + events))
-        pending = []
-    if pending and merged:
-        merged[-1][1].extend(pending)
-    return merged
 
 
 @dataclass(frozen=True)

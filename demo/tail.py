@@ -11,6 +11,7 @@ from confluent_kafka import Consumer
 from schemas.codec import decode
 from schemas.envelope import Event
 from schemas.exceptions import SchemaDecodeError
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 
@@ -20,7 +21,7 @@ class TopicTail:
     def __init__(self, settings: Settings, topics: list[str], name: str = "tail") -> None:
         self._consumer = Consumer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **kafka_connection(settings).confluent(),
                 "group.id": f"{settings.topic_prefix}{name}-{time.time_ns()}",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,

@@ -13,6 +13,7 @@ from devstack.kafka_jars import ensure_kafka_jars
 from devstack.processes import ensure_port_free, read_pid, require_ready, spawn, stop
 from stack.exceptions import PrerequisiteMissing, StackError
 from stack.kafka_clients import metadata_ok
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 LOG4J_CONFIG = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
@@ -21,10 +22,49 @@ BROKER_MAIN = "kafka.Kafka"
 
 
 @dataclass(frozen=True)
+class SecureListener:
+    """A SASL_SSL client listener for the local broker (tests of TLS and SCRAM logins).
+
+    Clients use the settings' port over SASL_SSL with SCRAM users created at format time
+    (``kafka-storage format --add-scram``); the broker talks to itself over a PLAINTEXT
+    listener on ``internal_port``, bound to the same loopback host.
+    """
+
+    keystore: Path  # PKCS12 with the broker's key and certificate
+    keystore_password: str
+    internal_port: int
+    users: dict[str, str]  # name -> password
+    mechanism: str = "SCRAM-SHA-512"
+
+    def properties(self, host: str, port: int) -> dict[str, str]:
+        return {
+            "listeners": f"SASL_SSL://{host}:{port},INTERNAL://{host}:{self.internal_port}",
+            "advertised.listeners": f"SASL_SSL://{host}:{port},INTERNAL://{host}:{self.internal_port}",
+            "inter.broker.listener.name": "INTERNAL",
+            "listener.security.protocol.map": "SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms": self.mechanism,
+            f"listener.name.sasl_ssl.{self.mechanism.lower()}.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(self.keystore),
+            "ssl.keystore.password": self.keystore_password,
+            "ssl.key.password": self.keystore_password,
+        }
+
+    def format_arguments(self) -> list[str]:
+        arguments = []
+        for name, password in self.users.items():
+            arguments += ["--add-scram", f"{self.mechanism}=[name={name},password={password}]"]
+        return arguments
+
+
+@dataclass(frozen=True)
 class KafkaBroker:
     """The local broker described by the settings; files live under ``<state_dir>/kafka``."""
 
     settings: Settings
+    secure: SecureListener | None = None  # None: one PLAINTEXT listener
 
     @property
     def home(self) -> Path:
@@ -40,7 +80,7 @@ class KafkaBroker:
 
     @property
     def host_port(self) -> tuple[str, int]:
-        first = self.settings.kafka_bootstrap_servers.split(",")[0]
+        first = kafka_connection(self.settings).servers[0]
         host, _, port = first.rpartition(":")
         return host or "127.0.0.1", int(port)
 
@@ -49,7 +89,7 @@ class KafkaBroker:
 
     def is_healthy(self, timeout: float = 2.0) -> bool:
         """Ready means a metadata request succeeds and names at least one broker."""
-        return metadata_ok(self.settings.kafka_bootstrap_servers, timeout)
+        return metadata_ok(self.settings, timeout)
 
     def up(self, timeout: float = 90.0) -> None:
         if self.running_pid() is not None:
@@ -63,6 +103,8 @@ class KafkaBroker:
             "The Kafka controller",
             "MLOPS_FC_KAFKA_CONTROLLER_PORT",
         )
+        if self.secure is not None:
+            ensure_port_free(host, self.secure.internal_port, "The broker's internal listener", "-")
         java = _java()
         classpath = f"{ensure_kafka_jars(self.settings.kafka_jars_dir)}/*"
         properties = self._write_properties(host, port)
@@ -117,6 +159,8 @@ class KafkaBroker:
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "true",
         }
+        if self.secure is not None:
+            lines |= self.secure.properties(host, port)
         self.home.mkdir(parents=True, exist_ok=True)
         path = self.home / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in lines.items()))
@@ -125,7 +169,11 @@ class KafkaBroker:
     def _format(self, java: str, classpath: str, properties: Path) -> None:
         tool = [java, f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", classpath, STORAGE_TOOL]
         result = subprocess.run(  # noqa: S603 - argv is built here
-            [*tool, *format_arguments(_cluster_id(), properties)],
+            [
+                *tool,
+                *format_arguments(_cluster_id(), properties),
+                *(self.secure.format_arguments() if self.secure is not None else []),
+            ],
             capture_output=True,
             text=True,
             check=False,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from devstack.kafka_broker import KafkaBroker
 from devstack.mlflow_local import LocalMlflow
 from devstack.redis_server import RedisServer
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 
@@ -52,7 +53,7 @@ class LocalStack:
         return [
             PartStatus(
                 "kafka",
-                self.settings.kafka_bootstrap_servers,
+                kafka_connection(self.settings).bootstrap_servers,
                 self.kafka.is_healthy(),
                 f"pid {kafka_pid}" if kafka_pid else "no local broker process",
             ),

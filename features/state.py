@@ -33,6 +33,10 @@ CLUB_LEAGUES = 1 + SLACK  # latest leagues a club was seen in (promotion and rel
 # redeliveries and to take an excluded transfer back out of its bucket.
 MARKET_MONTHS = 24  # monthly buckets per league (the trailing level reads 12)
 MARKET_DEALS_KEPT = 50  # latest paid deals per league
+# Season records are all kept (a decade of one player is a few dozen rows): a state that has
+# read seasons far ahead of a request (stats ingested before the transfers) still holds the
+# season that request may see, so the worker's vector equals the replay's.
+PLAYER_SEASONS = 40
 
 
 class Sighting(NamedTuple):
@@ -53,6 +57,23 @@ class LeagueSeen(NamedTuple):
     league: str
 
 
+class SeasonLine(NamedTuple):
+    """A player's totals for one season at one team, and when they became known."""
+
+    known_at: float
+    season: int
+    team: str
+    games: int
+    minutes: int
+    goals: int
+    assists: int
+    xg: float
+    xa: float
+    shots: int
+    key_passes: int
+    xg_chain: float
+
+
 class MonthBucket(NamedTuple):
     """Paid deals of one calendar month, all leagues together."""
 
@@ -63,12 +84,14 @@ class MonthBucket(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class PlayerState:
-    """A player's latest sightings and moves (free moves count as moves, not as fees)."""
+    """A player's latest sightings and moves (free moves count as moves, not as fees) and
+    his season records."""
 
     player_id: str
     sightings: tuple[Sighting, ...] = ()
     paid_moves: History = History()
     free_moves: History = History()
+    seasons: tuple[SeasonLine, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
@@ -77,6 +100,7 @@ class PlayerState:
             "sightings": [list(s) for s in self.sightings],
             "paid_moves": self.paid_moves.to_dict(),
             "free_moves": self.free_moves.to_dict(),
+            "seasons": [list(line) for line in self.seasons],
         }
 
     @classmethod
@@ -90,6 +114,7 @@ class PlayerState:
             ),
             paid_moves=History.from_dict(data.get("paid_moves", {})),
             free_moves=History.from_dict(data.get("free_moves", {})),
+            seasons=tuple(_season_line(row) for row in data.get("seasons", ())),
         )
 
 
@@ -158,3 +183,11 @@ class MarketState:
                 for name, rows in data.get("months", {}).items()
             },
         )
+
+
+def _season_line(row: list[Any]) -> SeasonLine:
+    at, season, team, games, minutes, goals, assists, xg, xa, shots, key_passes, xg_chain = row
+    return SeasonLine(
+        float(at), int(season), str(team), int(games), int(minutes), int(goals), int(assists),
+        float(xg), float(xa), int(shots), int(key_passes), float(xg_chain),
+    )  # fmt: skip

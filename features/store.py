@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from features.state import ClubState, MarketState, PlayerState
-from features.update import update_club, update_market, update_player
+from features.update import PlayerEvent, update_club, update_market, update_player
 from features.vector import vector
 from schemas.predictions import PredictionRequest
-from schemas.records import PlayerRecord, TransferCompleted
+from schemas.records import TransferCompleted
 
 
 @dataclass
@@ -19,7 +19,7 @@ class InMemoryFeatureStore:
     clubs: dict[str, ClubState] = field(default_factory=dict)
     market: MarketState | None = None
 
-    def apply(self, event: PlayerRecord | TransferCompleted) -> None:
+    def apply(self, event: PlayerEvent) -> None:
         """Fold one event in: a transfer updates the player, both clubs and the market."""
         self.players[event.player_id] = update_player(self.players.get(event.player_id), event)
         if isinstance(event, TransferCompleted):

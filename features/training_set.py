@@ -12,19 +12,20 @@ from collections.abc import Iterable
 import pandas as pd
 
 from features.store import InMemoryFeatureStore
-from features.update import log_fee
+from features.update import PlayerEvent, log_fee
 from features.vector import FEATURE_NAMES
 from schemas.predictions import request_from_transfer
-from schemas.records import PlayerRecord, TransferCompleted
+from schemas.records import TransferCompleted
 
 LABEL = "log_fee"
 EXTRA_COLUMNS: tuple[str, ...] = (LABEL, "fee_eur_m", "season", "transferred_at", "transfer_id")
 
 
-def build_training_set(
-    events: Iterable[PlayerRecord | TransferCompleted], min_fee_eur_m: float = 0.0
-) -> pd.DataFrame:
+def build_training_set(events: Iterable[PlayerEvent], min_fee_eur_m: float = 0.0) -> pd.DataFrame:
     """One row per paid transfer (fee > max(min_fee_eur_m, 0)), in the order of events.
+
+    Season records (PlayerSeasonStats) may come anywhere in the events: the state keeps
+    them all and a vector reads only those known before the request.
 
     Columns: FEATURE_NAMES, then log_fee (the label, log1p), fee_eur_m, season,
     transferred_at (UTC) and transfer_id.

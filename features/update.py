@@ -21,15 +21,18 @@ from features.state import (
     MARKET_DEALS_KEPT,
     MARKET_MONTHS,
     PLAYER_MOVES_KEPT,
+    PLAYER_SEASONS,
     PLAYER_SIGHTINGS,
     ClubState,
     LeagueSeen,
     MarketState,
     MonthBucket,
     PlayerState,
+    SeasonLine,
     Sighting,
 )
 from schemas.records import PlayerRecord, TransferCompleted
+from schemas.season_stats import PlayerSeasonStats
 
 UNKNOWN_LEAGUE = "unknown"
 
@@ -39,12 +42,19 @@ def log_fee(fee_eur_m: float) -> float:
     return math.log1p(fee_eur_m)
 
 
-def update_player(state: PlayerState | None, event: PlayerRecord | TransferCompleted) -> PlayerState:
-    """The player's state after a record (age, position, club) or a transfer (also a move)."""
+PlayerEvent = PlayerRecord | TransferCompleted | PlayerSeasonStats
+
+
+def update_player(state: PlayerState | None, event: PlayerEvent) -> PlayerState:
+    """The player's state after a record (age, position, club), a transfer (also a move) or
+    a season's totals."""
     if state is None:
         state = PlayerState(player_id=event.player_id)
     elif state.player_id != event.player_id:
         raise StateMismatchError(f"event for {event.player_id!r} applied to player {state.player_id!r}")
+    if isinstance(event, PlayerSeasonStats):
+        seasons = add_season(state.seasons, season_line(event))
+        return state if seasons is state.seasons else replace(state, seasons=seasons)
     if isinstance(event, PlayerRecord):
         sighting = Sighting(epoch(event.as_of), None, event.age, event.position, event.club)
         if sighting in state.sightings:
@@ -61,7 +71,26 @@ def update_player(state: PlayerState | None, event: PlayerRecord | TransferCompl
         paid = paid.add(deal, PLAYER_MOVES_KEPT)
     else:
         free = free.add(deal, PLAYER_MOVES_KEPT)
-    return PlayerState(state.player_id, sightings, paid, free)
+    return PlayerState(state.player_id, sightings, paid, free, state.seasons)
+
+
+def season_line(event: PlayerSeasonStats) -> SeasonLine:
+    """What the state keeps of a season's totals."""
+    return SeasonLine(
+        epoch(event.known_at), event.season, event.team, event.games, event.minutes, event.goals,
+        event.assists, event.xg, event.xa, event.shots, event.key_passes, event.xg_chain,
+    )  # fmt: skip
+
+
+def add_season(lines: tuple[SeasonLine, ...], line: SeasonLine) -> tuple[SeasonLine, ...]:
+    """Lines with this one in, replacing an earlier line of the same season and team (a
+    re-ingest, perhaps corrected), ordered by time, season, team."""
+    if line in lines:
+        return lines  # redelivered
+    kept = tuple(old for old in lines if (old.season, old.team) != (line.season, line.team))
+    return tuple(sorted((*kept, line), key=lambda entry: (entry.known_at, entry.season, entry.team)))[
+        -PLAYER_SEASONS:
+    ]
 
 
 def update_club(state: ClubState | None, event: TransferCompleted, club: str) -> ClubState:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from features.history import Deal, epoch
+from features.record import RECORD_FEATURES, record_features
 from features.state import PLAYER_MOVES, ClubState, MarketState, PlayerState
 from features.stats import (
     DAYS_CAP,
@@ -48,6 +49,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"from_club_{name}" for name in _CLUB_STATS),
     "market_league_log_fee", "market_league_deals", "market_365d_log_fee", "market_365d_deals",
     "cross_league",
+    *RECORD_FEATURES,
 )  # fmt: skip
 
 
@@ -86,6 +88,7 @@ def vector(
     out["market_365d_log_fee"] = overall
     out["market_365d_deals"] = overall_deals
     out["cross_league"] = float(league is not None and from_league is not None and league != from_league)
+    out.update(record_features(player, before, request.season))
     return out
 
 

@@ -15,15 +15,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from inference.exceptions import MetricsPortInUse
 from schemas.predictions import PredictionResult
 
 log = logging.getLogger(__name__)
+__all__ = ["MetricsPortInUse", "ModelFigures", "WorkerMetrics"]
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
-
-
-class MetricsPortInUse(RuntimeError):
-    """The worker's metrics port is taken, most often by another worker on this machine."""
 
 
 @dataclass

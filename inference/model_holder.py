@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import redis
 
+from inference.exceptions import PointerMismatch, SmokeTestFailed
 from modelstore.artifact import ModelArtifact
 from modelstore.exceptions import ModelStoreError
 from modelstore.ports import ModelStore
 from modelstore.signing import blob_sha256, load_artifact
 
 log = logging.getLogger(__name__)
-
-
-class SmokeTestFailed(ModelStoreError):
-    """A verified artifact gave unusable predictions on its own reference sample."""
+__all__ = ["ModelHolder", "SmokeTestFailed", "SwapRecord", "smoke_test"]
 
 
 @dataclass
@@ -41,7 +39,9 @@ class ModelHolder:
     current: ModelArtifact | None = None
     swaps: list[SwapRecord] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (version, reason)
-    _refused_blobs: set[str] = field(default_factory=set)
+    # (version, blob digest) refused: not fetched and verified again on every poll, until a
+    # lifecycle event promotes or rolls back a model (reconsider)
+    _refused_blobs: set[tuple[str, str]] = field(default_factory=set)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -73,13 +73,13 @@ class ModelHolder:
             version, blob = found
             if version == self.version:
                 return False
-            digest = blob_sha256(blob)
-            if digest in self._refused_blobs:
+            refusal = (version, blob_sha256(blob))
+            if refusal in self._refused_blobs:
                 return False
             try:
                 artifact = await asyncio.to_thread(self._verify_and_load, blob, version)
             except ModelStoreError as exc:
-                self._refused_blobs.add(digest)
+                self._refused_blobs.add(refusal)
                 self.refused.append((version, str(exc)))
                 log.error(
                     "refused model %s version %s: %s; still serving %s",
@@ -95,12 +95,18 @@ class ModelHolder:
             log.warning("now serving %s version %s", self.model_name, version)
             return True
 
+    def reconsider(self, why: str) -> None:
+        """Forget past refusals: a new promotion or rollback may legitimately point at such a blob."""
+        if self._refused_blobs:
+            log.warning("%s: reconsidering %d refused model blob(s)", why, len(self._refused_blobs))
+            self._refused_blobs.clear()
+
     def _verify_and_load(self, blob: bytes, version: str) -> ModelArtifact:
         artifact = load_artifact(blob, self.signing_key)  # verifies the HMAC before loading
         if artifact.version is None:
             artifact = artifact.with_version(version)
         elif artifact.version != version:
-            raise SmokeTestFailed(f"blob says version {artifact.version}, pointer says {version}")
+            raise PointerMismatch(f"blob says version {artifact.version}, pointer says {version}")
         artifact.prepare_for_serving()
         smoke_test(artifact)
         return artifact

@@ -70,6 +70,33 @@ def score_batch(
     ]
 
 
+def error_results(
+    batch: list[Pending],
+    model_name: str,
+    version: str | None,
+    exc: Exception,
+    now: float,
+    source: str = SOURCE,
+) -> list[PredictionResult]:
+    """One error result per request, for a batch the model failed to score."""
+    return [
+        PredictionResult(
+            source=source,
+            trace_id=p.request.trace_id,
+            request_id=p.request.request_id,
+            player_id=p.request.player_id,
+            transfer_id=p.request.transfer_id,
+            status="error",
+            model_name=model_name,
+            model_version=version,
+            features=p.features,
+            error=f"scoring failed: {exc!r}",
+            timings={"total": max(0.0, (now - p.broker_ts) * 1000)},
+        )
+        for p in batch
+    ]
+
+
 def _interval(model: ModelArtifact, log_fees: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     info = model.metadata.interval
     if info is None or not all(level in info.residual_quantiles for level in INTERVAL_LEVELS):

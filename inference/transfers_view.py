@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TransfersView:
-    bootstrap: str
     topic: str
+    # Built in the running loop (aiokafka binds to it): a group-less read_committed reader of
+    # the topic, and a second client for end offsets only
+    reader: Callable[[], AIOKafkaConsumer]
+    offsets_reader: Callable[[], AIOKafkaConsumer]
     clubs: dict[str, ClubState] = field(default_factory=dict)
     market: MarketState | None = None
     applied: int = 0
@@ -46,12 +49,7 @@ class TransfersView:
         self.applied += 1
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            enable_auto_commit=False,
-            group_id=None,
-            isolation_level="read_committed",
-        )
+        consumer = self.reader()
         await consumer.start()
         try:
             partitions = [
@@ -96,7 +94,7 @@ class TransfersView:
         if self._offsets is None:
             # Its own connection: on the fetching consumer's, the request would queue behind a
             # long poll of the (mostly idle) topic and cost every batch up to half a second.
-            self._offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+            self._offsets = self.offsets_reader()
             await self._offsets.start()
         ends = await self._offsets.end_offsets(asked)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
@@ -117,4 +115,7 @@ class TransfersView:
             event = decode(value or b"", expected=TransferCompleted)
         except SchemaDecodeError:
             return  # the player-state agent dead-letters it; one dead letter per message
-        self.apply(event)
+        try:
+            self.apply(event)
+        except Exception as exc:  # noqa: BLE001 - a poison transfer must not stop the view
+            log.warning("transfer %s not applied to the club view: %r", event.transfer_id, exc)

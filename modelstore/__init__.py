@@ -11,6 +11,7 @@ from modelstore.exceptions import (
     ArtifactNotFoundError,
     ArtifactSignatureError,
     ModelStoreError,
+    PromotionRefusedError,
     UntrustedTypeError,
 )
 from modelstore.loading import load_current, load_version
@@ -35,6 +36,7 @@ __all__ = [
     "ModelCache",
     "ModelStore",
     "ModelStoreError",
+    "PromotionRefusedError",
     "UntrustedTypeError",
     "artifact_key",
     "blob_sha256",

@@ -25,3 +25,7 @@ class ArtifactNotFoundError(ModelStoreError):
 
 class ArtifactMismatchError(ModelStoreError):
     """A verified artifact does not describe the model or version it was fetched as."""
+
+
+class PromotionRefusedError(ModelStoreError):
+    """A registered version failed verification, so it was not promoted: nothing was moved."""

@@ -1,7 +1,9 @@
 """Register, promote and roll back: MLflow alias, Redis artifact and lifecycle event together.
 
 Order matters for the workers: the signed blob is in Redis and the pointer moved before the
-lifecycle event is published, so a worker that reacts to the event finds what it names.
+lifecycle event is published, so a worker that reacts to the event finds what it names. A
+version taken back from MLflow (promote_existing, rollback) is verified as the workers would
+verify it before anything moves: a tampered artifact raises PromotionRefusedError instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from confluent_kafka import Producer
 from mlflow import MlflowClient
 
 from modelstore.artifact import ModelArtifact
+from modelstore.exceptions import ArtifactSignatureError, PromotionRefusedError
 from modelstore.mlflow_registry import (
     RegisteredArtifact,
     champion_version,
@@ -24,6 +27,7 @@ from modelstore.mlflow_registry import (
 )
 from modelstore.redis_cache import ModelCache
 from modelstore.signing import blob_sha256
+from modelstore.verify import verify_servable
 from schemas.codec import encode
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
@@ -114,8 +118,8 @@ class Registry:
         return event
 
     def promote_existing(self, version: str, reason: str) -> ModelPromoted:
-        """Promote a registered version by hand: its blob comes back from MLflow."""
-        blob = download_blob(self.client, self.name, version)
+        """Promote a registered version by hand: its blob comes back from MLflow, verified."""
+        blob = self.verified_blob(version)
         previous = self.champion()
         key = self.cache.publish(self.name, blob, version)
         set_champion(self.client, self.name, version)
@@ -131,11 +135,20 @@ class Registry:
         self.emit(event)
         return event
 
+    def verified_blob(self, version: str) -> bytes:
+        """The blob of ``version`` from MLflow, refused unless it would serve (nothing moved)."""
+        try:
+            blob = download_blob(self.client, self.name, version)
+        except ArtifactSignatureError as exc:  # the bytes differ from the registered digest
+            raise PromotionRefusedError(f"{self.name} version {version} refused: {exc}") from exc
+        verify_servable(blob, self.signing_key, self.name, version)
+        return blob
+
     def rollback(self, to_version: str, reason: str) -> ModelRolledBack:
         current = self.champion()
         if current is None:
             raise ValueError("there is no champion to roll back from")
-        blob = download_blob(self.client, self.name, to_version)
+        blob = self.verified_blob(to_version)
         key = self.cache.publish(self.name, blob, to_version)
         set_champion(self.client, self.name, to_version)
         event = ModelRolledBack(

@@ -6,11 +6,15 @@ the stream). Per batch: decode each message (undecodable ones go to the dead-let
 with their raw bytes), feed the monitor, produce its DriftDetected events to
 monitoring.drift, wait for every delivery report, and only then commit the batch's offsets.
 
+The loop itself is the shared one (stack/consume_loop.py): what does not decode, or cannot
+be applied, is dead-lettered and the loop goes on; a broker outage is waited out.
+
 Delivery semantics: an event is on the broker before the offsets that led to it are
 committed, so a crash never loses one; a crash between the two re-reads that batch. The
 windows are kept in memory, so a restart begins with empty windows: the re-read batch alone
 rarely fills a window again, so duplicates are unlikely, and at worst detection waits one
 window longer. Predictions waiting for their fee at the moment of a restart are not matched.
+The monitor says both in its log at start and at stop, with the counts it drops.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka import Consumer, KafkaError, Message, Producer
 
 from monitoring.config import SOURCE
 from monitoring.exceptions import DriftPublishError
 from monitoring.monitor import DriftMonitor
-from schemas.codec import Headers, dead_letter, decode, encode, encode_for
-from schemas.exceptions import SchemaDecodeError
+from schemas.codec import decode, encode_for
+from schemas.envelope import Event
 from schemas.lifecycle import ModelLifecycleEvent, ModelPromoted, ModelRolledBack
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionResult
@@ -38,6 +42,8 @@ from schemas.topics import (
     PREDICTIONS_RESULTS,
     TRANSFERS_COMPLETED,
 )
+from stack.consume_loop import ConsumeLoop
+from stack.dead_letters import DeadLetters
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,41 +83,89 @@ class MonitorLoop:
     batch_size: int = 500
     poll_timeout_s: float = 0.5
     flush_timeout_s: float = 30.0
-    processed: int = 0  # messages handled and committed
     emitted: deque[DriftDetected] = field(default_factory=lambda: deque(maxlen=1000))  # the latest
+    _batch: list[DriftDetected] = field(default_factory=list)  # this batch's events
+    _unsent: list[DriftDetected] = field(default_factory=list)  # not yet confirmed by the broker
     _failures: list[str] = field(default_factory=list)
+    _loop: ConsumeLoop[Event] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._loop = ConsumeLoop(
+            consumer=self.consumer,
+            dead_letters=DeadLetters(self.producer, self.topics.dead_letters, SOURCE),
+            decode=self._decode,
+            handle=self._handle,
+            finish=self._publish,
+            name="drift monitor",
+            batch_size=self.batch_size,
+            poll_timeout_s=self.poll_timeout_s,
+        )
+
+    @property
+    def processed(self) -> int:
+        """Messages handled (or dead-lettered) and committed."""
+        return self._loop.processed
 
     def run(self, stop: threading.Event) -> None:
         """Process batches until ``stop`` is set; the consumer is closed on the way out."""
-        self.consumer.subscribe(self.topics.inputs)
-        log.info("drift monitor reading %s", ", ".join(self.topics.inputs))
+        log.warning(
+            "drift monitor starting with empty windows: its state is in memory, so drift"
+            " detection waits for %d new vectors and predictions pending at the last stop"
+            " are not matched",
+            self.monitor.config.feature_min_rows,
+        )
         try:
-            while not stop.is_set():
-                self.step()
+            self._loop.run(self.topics.inputs, stop)
         finally:
-            self.consumer.close()
             self.producer.flush(self.flush_timeout_s)
+            self._say_what_is_lost()
 
-    def step(self) -> list[DriftDetected]:
+    def step(self, stop: threading.Event | None = None) -> list[DriftDetected]:
         """One batch: consume, decide, emit (delivery confirmed), commit."""
-        messages = self.consumer.consume(num_messages=self.batch_size, timeout=self.poll_timeout_s)
-        events: list[DriftDetected] = []
-        handled = 0
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                if error.fatal():
-                    raise KafkaException(error)
-                if error.code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer error: %s", error)
-                continue
-            events += self._handle(message)
-            handled += 1
-        for event in events:
+        self._batch = []
+        self._loop.step(stop)
+        events, self._batch = self._batch, []
+        return events
+
+    def _decode(self, message: Message) -> Event:
+        topic, value, headers = message.topic(), message.value(), message.headers()
+        if topic == self.topics.results:
+            return decode(value, headers, expected=PredictionResult)
+        if topic == self.topics.transfers:
+            return decode(value, headers, expected=TransferCompleted)
+        if topic == self.topics.lifecycle:
+            return decode(value, headers, expected=ModelLifecycleEvent)
+        raise ValueError(f"message from unexpected topic {topic}")
+
+    def _handle(self, _message: Message, event: Event) -> None:
+        found: list[DriftDetected] = []
+        if isinstance(event, PredictionResult):
+            found = self.monitor.observe_result(event)
+        elif isinstance(event, TransferCompleted):
+            found = self.monitor.observe_transfer(event)
+        elif isinstance(event, ModelPromoted | ModelRolledBack):
+            if event.model_name == self.monitor.config.model_name:
+                self.monitor.on_model_change()
+        self._batch += found
+        self._unsent += found
+        self.emitted += found
+
+    def _publish(self) -> None:
+        """Deliver the events not yet confirmed; raises (the loop retries) while any is refused."""
+        if not self._unsent:
+            return
+        for event in self._unsent:
             key, value, headers = encode_for(event, MONITORING_DRIFT)
-            self._produce(self.topics.drift, key, value, headers)
-        self._flush()
-        for event in events:
+            wire: list[tuple[str, str | bytes | None]] = list(headers)
+            self.producer.produce(
+                self.topics.drift, key=key, value=value, headers=wire, on_delivery=self._delivered
+            )
+        remaining = self.producer.flush(self.flush_timeout_s)
+        failures, self._failures = self._failures, []
+        if remaining or failures:
+            # Not committing: the loop publishes the batch's events again after a backoff.
+            raise DriftPublishError(f"{remaining} message(s) undelivered; failures: {failures}")
+        for event in self._unsent:
             log.warning(
                 "drift detected: %s on %s version %s (%s, window of %d)%s",
                 event.kind,
@@ -121,68 +175,15 @@ class MonitorLoop:
                 event.window_size,
                 f", report {event.report_uri}" if event.report_uri else "",
             )
-        if handled:
-            self._commit()
-        self.processed += handled
-        self.emitted += events
-        return events
-
-    def _handle(self, message: Message) -> list[DriftDetected]:
-        topic, value, headers = message.topic(), message.value(), message.headers()
-        try:
-            if topic == self.topics.results:
-                return self.monitor.observe_result(decode(value, headers, expected=PredictionResult))
-            if topic == self.topics.transfers:
-                return self.monitor.observe_transfer(decode(value, headers, expected=TransferCompleted))
-            if topic == self.topics.lifecycle:
-                event = decode(value, headers, expected=ModelLifecycleEvent)
-                if (
-                    isinstance(event, ModelPromoted | ModelRolledBack)
-                    and event.model_name == self.monitor.config.model_name
-                ):
-                    self.monitor.on_model_change()
-                return []
-        except SchemaDecodeError as exc:
-            self._dead_letter(message, exc.reason)
-            return []
-        log.warning("message from unexpected topic %s ignored", topic)
-        return []
-
-    def _dead_letter(self, message: Message, reason: str) -> None:
-        letter = dead_letter(
-            message.value(),
-            reason,
-            message.topic() or "",
-            source=SOURCE,
-            partition=message.partition(),
-            offset=message.offset(),
-            key=message.key(),
-            headers=message.headers(),
-        )
-        _, value, headers = encode(letter)
-        self._produce(self.topics.dead_letters, letter.source_topic.encode(), value, headers)
-        log.warning(
-            "dead-lettered %s[%s]@%s: %s", message.topic(), message.partition(), message.offset(), reason
-        )
-
-    def _produce(self, topic: str, key: bytes | None, value: bytes, headers: Headers) -> None:
-        wire: list[tuple[str, str | bytes | None]] = list(headers)
-        self.producer.produce(topic, key=key, value=value, headers=wire, on_delivery=self._delivered)
+        self._unsent = []
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
             self._failures.append(f"{message.topic()}: {error}")
 
-    def _flush(self) -> None:
-        remaining = self.producer.flush(self.flush_timeout_s)
-        failures, self._failures = self._failures, []
-        if remaining or failures:
-            # Not committing: the batch is read again after the restart this error causes.
-            raise DriftPublishError(f"{remaining} message(s) undelivered; failures: {failures}")
-
-    def _commit(self) -> None:
-        try:
-            self.consumer.commit(asynchronous=False)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError._NO_OFFSET:
-                raise
+    def _say_what_is_lost(self) -> None:
+        lost = self.monitor.held()
+        log.warning(
+            "drift monitor stopping: drops %s (in memory only; a restart starts empty)",
+            ", ".join(f"{count} {what}" for what, count in lost.items()) or "nothing",
+        )

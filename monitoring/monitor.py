@@ -102,6 +102,15 @@ class DriftMonitor:
         """(vectors in the feature window, outcomes in the error window)."""
         return len(self._features), len(self._errors)
 
+    def held(self) -> dict[str, int]:
+        """What lives only in memory now (lost by a restart), by kind."""
+        return {
+            "window vectors": len(self._features),
+            "window outcomes": len(self._errors),
+            "pending predictions": len(self._join.predictions),
+            "early labels": len(self._join.labels),
+        }
+
     # Reference -------------------------------------------------------------------------
 
     def refresh(self) -> bool:

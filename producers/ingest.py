@@ -18,8 +18,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from producers.csv_rows import BadRow
 from producers.exceptions import DeliveryError
 from producers.publisher import KafkaPublisher, Publisher, RateLimiter
+from producers.stats import SOURCE as STATS_SOURCE
+from producers.stats import StatsReadResult, read_stats
 from producers.synthetic import DriftSpec, generate
 from producers.transfermarkt import SOURCE as CSV_SOURCE
 from producers.transfermarkt import CsvReadResult, SeasonRange, read_transfers_csv
@@ -27,7 +30,14 @@ from schemas.codec import dead_letter
 from schemas.envelope import Event
 from schemas.predictions import request_from_transfer
 from schemas.records import PlayerRecord, TransferCompleted
-from schemas.topics import DEAD_LETTERS, PLAYERS_RECORDS, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED, TopicSpec
+from schemas.topics import (
+    DEAD_LETTERS,
+    PLAYERS_RECORDS,
+    PLAYERS_SEASON_STATS,
+    PREDICTIONS_REQUESTS,
+    TRANSFERS_COMPLETED,
+    TopicSpec,
+)
 from stack.settings import Settings
 
 Progress = Callable[[int, int], None]  # (events handed to the producer, events planned)
@@ -46,6 +56,7 @@ class IngestSummary:
     unusable: Counter[str] = field(default_factory=Counter)
     dead_lettered: int = 0
     transfers: int = 0
+    stats: Counter[str] = field(default_factory=Counter)  # season rows: matched, ambiguous, unmatched
     requests: int = 0
     planned: int = 0
     published: Counter[str] = field(default_factory=Counter)
@@ -71,6 +82,7 @@ class IngestSummary:
             "unusable": dict(self.unusable),
             "dead_lettered": self.dead_lettered,
             "transfers": self.transfers,
+            "stats": dict(self.stats),
             "requests": self.requests,
             "published": dict(self.published),
             "interrupted": self.interrupted,
@@ -92,24 +104,34 @@ def transfer_events(
             yield PLAYERS_RECORDS, event
 
 
-def csv_events(result: CsvReadResult, as_requests: bool) -> list[tuple[TopicSpec, Event]]:
-    """Everything an ingest of ``result`` publishes, in order: dead letters, then the events."""
-    letters: list[tuple[TopicSpec, Event]] = [
+def bad_row_letters(rows: Iterable[BadRow], source: str) -> list[tuple[TopicSpec, Event]]:
+    """A dead letter per unparseable row, with its raw line and where it was."""
+    return [
         (
             DEAD_LETTERS,
             dead_letter(
                 bad.raw,
                 bad.reason,
                 f"csv:{Path(bad.path).name}",
-                source=CSV_SOURCE,
+                source=source,
                 error_type=CSV_ROW_ERROR,
                 headers=[("csv_path", bad.path), ("csv_line", str(bad.line))],
             ),
         )
-        for bad in result.unparseable
+        for bad in rows
     ]
+
+
+def csv_events(result: CsvReadResult, as_requests: bool) -> list[tuple[TopicSpec, Event]]:
+    """Everything an ingest of ``result`` publishes, in order: dead letters, then the events."""
     flat = (event for pair in result.pairs() for event in pair)
-    return letters + list(transfer_events(flat, as_requests))
+    return bad_row_letters(result.unparseable, CSV_SOURCE) + list(transfer_events(flat, as_requests))
+
+
+def stats_events(result: StatsReadResult) -> list[tuple[TopicSpec, Event]]:
+    """Everything a stats ingest publishes: dead letters, then the seasons in time order."""
+    letters = bad_row_letters(result.unparseable, STATS_SOURCE)
+    return letters + [(PLAYERS_SEASON_STATS, event) for event in result.events]
 
 
 def ingest_csv(
@@ -135,6 +157,24 @@ def ingest_csv(
         transfers=len(result.transfers),
     )
     return _publish(settings, summary, csv_events(result, as_requests), started, rate, publisher, progress)
+
+
+def ingest_stats(
+    settings: Settings,
+    paths: Iterable[Path | str],
+    transfer_paths: Iterable[Path | str],
+    *,
+    max_rows: int | None = None,
+    rate: float | None = None,
+    publisher: Publisher | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Read season files, resolve them to the players of the transfer files, publish them."""
+    started = time.monotonic()
+    result = read_stats(paths, transfer_paths, max_rows=max_rows)
+    summary = IngestSummary(source="stats", rows_read=result.rows_read)
+    summary.stats.update(matched=result.matched, ambiguous=result.ambiguous, unmatched=result.unmatched)
+    return _publish(settings, summary, stats_events(result), started, rate, publisher, progress)
 
 
 def ingest_synthetic(

@@ -25,6 +25,7 @@ from producers.csv_rows import BadRow, CsvRow, read_rows
 from producers.dedupe import Move, dedupe
 from producers.fees import UNUSABLE_REASON
 from producers.identity import PlayerIds, birth_year, stable_uuid, transfer_id
+from producers.names import ClubAliases
 from producers.timeline import hashed_fraction, time_in_window, window_order
 from schemas.records import PlayerRecord, TransferCompleted
 
@@ -51,6 +52,7 @@ class CsvReadResult:
     duplicates_removed: int = 0
     ages_dropped: int = 0  # ages outside 15..45 in the file, published as unknown
     files: list[str] = field(default_factory=list)
+    aliases: ClubAliases = field(default_factory=ClubAliases)  # learned by the dedupe
 
     def pairs(self) -> Iterator[tuple[PlayerRecord, TransferCompleted]]:
         """(record, transfer) per transfer, in publishing order."""
@@ -91,6 +93,7 @@ def read_transfers_csv(
                 rows.append(row)
     deduped = dedupe(rows)
     result.duplicates_removed = deduped.duplicates
+    result.aliases = deduped.aliases
     ids = PlayerIds((move.player_name, birth_year(move.season, move.age)) for move in deduped.moves)
     same_transfer: dict[str, list[tuple[str, Move]]] = defaultdict(list)
     for move in deduped.moves:

@@ -27,7 +27,7 @@ from modelstore.mlflow_registry import (
 )
 from modelstore.signing import load_artifact
 from retrainer.challenger import NotEnoughNewData, compare
-from retrainer.history import read_transfers
+from retrainer.history import read_history
 from retrainer.window import TrainingWindow
 from schemas.monitoring import DriftDetected
 
@@ -71,8 +71,8 @@ class DriftHandler:
 
     def _retrain(self, event: DriftDetected) -> Outcome:
         started = time.monotonic()
-        transfers, undecodable = read_transfers(self.settings)
-        frame = build_training_set(transfers)
+        events, undecodable = read_history(self.settings)  # season records, then transfers
+        frame = build_training_set(events)
         champion = self._champion()
         log.info(
             "drift event %s: training a challenger on %d paid transfers (window %s, champion %s)",

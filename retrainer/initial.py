@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from features.training_set import build_training_set
 from modelstore.lifecycle import Registry
-from retrainer.history import read_transfers
+from retrainer.history import read_season_stats, read_transfers
 from retrainer.training import train_model
 from schemas.records import TransferCompleted
 from stack.kafka_clients import make_producer
@@ -29,7 +29,8 @@ def train_initial(
         transfers, _ = read_transfers(settings)
     if until_season is not None:
         transfers = [t for t in transfers if t.season <= until_season]
-    frame = build_training_set(transfers)
+    stats, _ = read_season_stats(settings)
+    frame = build_training_set([*stats, *transfers])  # records first: see retrainer.history
     artifact = train_model(frame, settings.model_name, tags={"trigger": "initial"})
     producer = make_producer(settings)
     registry = Registry.connect(settings, producer)

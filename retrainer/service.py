@@ -12,15 +12,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from confluent_kafka import Message, Producer
+from confluent_kafka import Message
 from redis.lock import Lock
 
 from modelstore.lifecycle import Registry
 from retrainer.handler import DriftHandler, Outcome
-from schemas.codec import dead_letter, decode, encode_for
-from schemas.exceptions import SchemaDecodeError
 from schemas.monitoring import DriftDetected
 from schemas.topics import DEAD_LETTERS, MONITORING_DRIFT
+from stack.consume_loop import ConsumeLoop, expecting
+from stack.dead_letters import DeadLetters
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
@@ -51,22 +51,28 @@ def run_retrainer(
     lock = redis.lock(
         f"{settings.topic_prefix}mlops-fc:retrainer:lock", timeout=settings.retrain_lock_ttl_s, blocking=True
     )
-    consumer.subscribe([settings.topic(MONITORING_DRIFT.name)])
+
+    def handle(_message: Message, event: DriftDetected) -> None:
+        if event.model_name != settings.model_name:
+            return
+        with lock, _renewed(lock, settings.retrain_lock_ttl_s / 3):
+            outcome = handler.handle(event)
+        log.info("drift event %s -> %s: %s", event.event_id, outcome.status, outcome.reason)
+        if on_outcome is not None:
+            on_outcome(event, outcome)
+
+    # One event a batch: its offset is committed as soon as its outcome is recorded.
+    loop = ConsumeLoop(
+        consumer=consumer,
+        dead_letters=DeadLetters(producer, settings.topic(DEAD_LETTERS.name), SOURCE),
+        decode=expecting(DriftDetected),
+        handle=handle,
+        name=SOURCE,
+        batch_size=1,
+    )
     try:
-        while not stop.is_set():
-            message = consumer.poll(0.5)
-            if message is None or message.error() is not None:
-                continue
-            event = _decode(settings, producer, message)
-            if event is not None and event.model_name == settings.model_name:
-                with lock, _renewed(lock, settings.retrain_lock_ttl_s / 3):
-                    outcome = handler.handle(event)
-                log.info("drift event %s -> %s: %s", event.event_id, outcome.status, outcome.reason)
-                if on_outcome is not None:
-                    on_outcome(event, outcome)
-            consumer.commit(message=message, asynchronous=False)
+        loop.run([settings.topic(MONITORING_DRIFT.name)], stop)
     finally:
-        consumer.close()
         producer.flush(30)
 
 
@@ -86,24 +92,3 @@ def _renewed(lock: Lock, every_s: float) -> Iterator[None]:
     finally:
         done.set()
         renewer.join()
-
-
-def _decode(settings: Settings, producer: Producer, message: Message) -> DriftDetected | None:
-    try:
-        return decode(message.value(), message.headers(), expected=DriftDetected)
-    except SchemaDecodeError as exc:
-        letter = dead_letter(
-            message.value() or b"",
-            exc.reason,
-            message.topic() or "",
-            source=SOURCE,
-            error_type="SchemaDecodeError",
-            partition=message.partition(),
-            offset=message.offset(),
-            key=message.key(),
-        )
-        key, value, headers = encode_for(letter, DEAD_LETTERS)
-        producer.produce(settings.topic(DEAD_LETTERS.name), key=key, value=value, headers=headers)
-        if producer.flush(30) != 0:
-            raise RuntimeError("dead letter not delivered; not committing the bad event") from exc
-        return None

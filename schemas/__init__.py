@@ -21,6 +21,7 @@ from schemas.positions import Position, normalise_position, position_group
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
 from schemas.registry import AnyEvent
+from schemas.season_stats import PlayerSeasonStats
 
 __all__ = [
     "AnyEvent",
@@ -33,6 +34,7 @@ __all__ = [
     "ModelRejected",
     "ModelRolledBack",
     "PlayerRecord",
+    "PlayerSeasonStats",
     "Position",
     "PredictionRequest",
     "PredictionRequestV1",

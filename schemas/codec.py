@@ -6,13 +6,14 @@ routers and the flows page can see what a message is without decoding it.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from pydantic import ValidationError
 
-from schemas.deadletters import DeadLetter
+# Re-exported: dead letters used to be built here, and producers still import them from here.
+from schemas.deadletters import dead_letter as dead_letter
+from schemas.deadletters import dead_letter_for as dead_letter_for
 from schemas.envelope import ENVELOPE_FIELDS, Event
 from schemas.exceptions import SchemaDecodeError, TopicMismatchError
 from schemas.registry import (
@@ -99,6 +100,16 @@ def decode(
         if LATEST[event_type_of(expected)] is not expected:
             # Upgrading would hand back a class the caller did not ask for.
             raise ValueError(f"expected must be the newest version, not {expected.__name__}")
+    try:
+        return _decode(value, headers, expected, upgrade)
+    except SchemaDecodeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any bytes must give the codec's error, nothing else
+        raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else None
+        raise SchemaDecodeError(f"undecodable: {type(exc).__name__}: {exc}", raw=raw) from exc
+
+
+def _decode(value: bytes | None, headers: HeadersLike, expected: Any, upgrade: bool) -> Event:
     if not value:
         raise SchemaDecodeError("empty message value (a tombstone?)", raw=value)
     try:
@@ -153,44 +164,3 @@ def _describe(error: Any) -> str:
             shown = shown[: _MAX_INPUT_CHARS - 3] + "..."
         text += f" (got {shown})"
     return text
-
-
-def dead_letter(
-    raw: bytes | None,
-    reason: str,
-    source_topic: str,
-    *,
-    source: str,
-    error_type: str = "SchemaDecodeError",
-    partition: int | None = None,
-    offset: int | None = None,
-    key: bytes | str | None = None,
-    headers: HeadersLike = None,
-    trace_id: str | None = None,
-) -> DeadLetter:
-    """A DeadLetter keeping the raw bytes (base64) and why they could not be processed.
-
-    The trace id is taken from the message's headers when it has one, so the failure stays
-    on the trace of the event that caused it.
-    """
-    if isinstance(key, str):
-        key = key.encode("utf-8")
-    items = headers.items() if isinstance(headers, Mapping) else (headers or [])
-    text_headers = {
-        name: value.decode("utf-8", "replace") if isinstance(value, bytes) else (value or "")
-        for name, value in items
-    }
-    envelope: dict[str, Any] = {"source": source}
-    if trace_id or header(headers, "trace_id"):
-        envelope["trace_id"] = trace_id or header(headers, "trace_id")
-    return DeadLetter(
-        source_topic=source_topic,
-        partition=partition,
-        offset=offset,
-        key=None if key is None else base64.b64encode(key).decode("ascii"),
-        raw_value_b64=base64.b64encode(raw or b"").decode("ascii"),
-        reason=reason or "unknown reason",
-        error_type=error_type,
-        headers=text_headers,
-        **envelope,
-    )

@@ -12,6 +12,7 @@ from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, Mod
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
+from schemas.season_stats import PlayerSeasonStats, season_end
 
 E = TypeVar("E", bound=Event)
 
@@ -128,6 +129,29 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "reason": "age: too old",
         "error_type": "SchemaDecodeError",
         "headers": {"event_type": "PredictionRequest"},
+    },
+    PlayerSeasonStats: {
+        "player_id": "p-robin-van-persie",
+        "player_name": "Robin van Persie",
+        "season": 2011,
+        "league": "EPL",
+        "team": "Arsenal",
+        "position": "Forward",
+        "games": 38,
+        "minutes": 3343,
+        "goals": 30,
+        "assists": 9,
+        "npg": 28,
+        "xg": 24.1,
+        "xa": 8.2,
+        "npxg": 22.6,
+        "shots": 141,
+        "key_passes": 66,
+        "xg_chain": 33.9,
+        "xg_buildup": 6.4,
+        "yellow_cards": 5,
+        "red_cards": 0,
+        "known_at": season_end(2011),
     },
 }
 

@@ -9,7 +9,12 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    # 9999-12-31T23:59:59-01:00 or 0001-01-01T00:00:00+01:00 has no UTC datetime: astimezone
+    # raises OverflowError, which pydantic would let escape; a ValueError becomes a field error.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("timestamp is out of range once converted to UTC") from exc
 
 
 # Aware only: a naive timestamp is ambiguous across hosts, so it is rejected, never guessed.

@@ -13,6 +13,7 @@ from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, Mod
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
+from schemas.season_stats import PlayerSeasonStats
 
 # Everything a consumer may receive. Families with several versions are a nested union
 # discriminated on schema_version, so one JSON parse picks the class (pydantic-core, no
@@ -27,7 +28,8 @@ AnyEvent = Annotated[
     | ModelPromoted
     | ModelRejected
     | ModelRolledBack
-    | DeadLetter,
+    | DeadLetter
+    | PlayerSeasonStats,
     Field(discriminator="event_type"),
 ]
 ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)

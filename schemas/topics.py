@@ -17,6 +17,7 @@ from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
 from schemas.registry import family_of
+from schemas.season_stats import PlayerSeasonStats
 
 FOREVER = -1
 DAY_MS = 24 * 60 * 60 * 1000
@@ -76,6 +77,18 @@ PREDICTIONS_RESULTS = TopicSpec(
     value_schema=PredictionResult,
     description="Exactly one scored result per request id.",
 )
+# Keyed by player id, like the other player topics, so a player's seasons land in the
+# partition number his requests do and the worker folds them into the state it reads for
+# them. Compaction per player and season would need the key player+season, which hashes to
+# another partition; the topic is small (about 3,000 rows a season), so it is kept forever
+# instead and re-ingested seasons are de-duplicated in the feature state.
+PLAYERS_SEASON_STATS = TopicSpec(
+    name="players.season-stats",
+    key="player_id",
+    value_schema=PlayerSeasonStats,
+    description="A player's season totals (games, minutes, goals, xG...), known at the season's end.",
+    retention_ms=FOREVER,
+)
 MONITORING_DRIFT = TopicSpec(
     name="monitoring.drift",
     key="model_version",
@@ -106,6 +119,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TRANSFERS_COMPLETED,
     PREDICTIONS_REQUESTS,
     PREDICTIONS_RESULTS,
+    PLAYERS_SEASON_STATS,
     MONITORING_DRIFT,
     MODELS_LIFECYCLE,
     DEAD_LETTERS,

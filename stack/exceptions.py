@@ -19,3 +19,7 @@ class StartupTimeout(StackError):
 
 class TopicMissing(StackError):
     """A topic a client wants to read does not exist on the broker."""
+
+
+class TransientError(StackError):
+    """An outage, not a bad message: the shared consume loop retries it with backoff."""

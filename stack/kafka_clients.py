@@ -7,13 +7,14 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
+from stack.kafka_connection import KafkaConnection, kafka_connection
 from stack.settings import Settings
 
 
 def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     # Idempotence with acks=all: no duplicates or reordering from retries within a partition.
-    config: dict[str, Any] = {
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
+    config: dict[str, Any] = kafka_connection(settings).confluent()
+    config |= {
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 5,
@@ -48,8 +49,8 @@ def connect(producer: Producer, timeout_s: float) -> bool:
 
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
     # Offsets are committed by the caller after processing (commit after success).
-    config: dict[str, Any] = {
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
+    config: dict[str, Any] = kafka_connection(settings).confluent()
+    config |= {
         "group.id": group_id,
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
@@ -59,13 +60,17 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
     return Consumer(config)
 
 
-def metadata_ok(bootstrap: str, timeout: float = 2.0) -> bool:
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "socket.connection.setup.timeout.ms": 1000,
-        "log_level": 0,
-        "logger": _SILENT,
-    }
+def make_admin(settings: Settings, **overrides: Any) -> AdminClient:
+    return AdminClient(kafka_connection(settings).confluent(**overrides))
+
+
+def metadata_ok(connection: KafkaConnection | Settings, timeout: float = 2.0) -> bool:
+    if isinstance(connection, Settings):
+        connection = kafka_connection(connection)
+    config = connection.confluent(
+        **{"socket.connection.setup.timeout.ms": 1000, "log_level": 0, "logger": _SILENT}
+    )
+    config.pop("error_cb")  # readiness polls expect refusals while the broker starts
     admin = AdminClient(config)
     try:
         return len(admin.list_topics(timeout=timeout).brokers) > 0

@@ -36,6 +36,24 @@ class Settings(BaseSettings):
 
     # Kafka
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # Read only by stack/kafka_connection.py, which feeds every Kafka client of the project.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers (managed Kafka: SASL_SSL)."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism, used with a SASL_* protocol."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle that signed the brokers' certificates (default: system CAs)."
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate, for brokers that ask for one (mutual TLS)."
+    )
+    kafka_ssl_key_file: Path | None = Field(
+        default=None, description="PEM private key of the client certificate."
+    )
     kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap: str = Field(default="1g", description="JVM heap of the local broker (-Xmx).")
     kafka_libs_dir: Path | None = Field(
@@ -97,6 +115,21 @@ class Settings(BaseSettings):
             "Seconds a request partition may sit read past its last answered request with no"
             " progress before it is read again (likewise a stuck table recovery); also the pause"
             " between two re-reads of one stretch."
+        ),
+    )
+    worker_heartbeat_s: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "How often a worker writes its heartbeat (mlops-fc:worker:<name> in Redis, TTL three"
+            " times this): who is alive and which model it serves."
+        ),
+    )
+    worker_static_membership: bool = Field(
+        default=True,
+        description=(
+            "Join the consumer group as a static member named after the worker (group.instance.id):"
+            " a restarted worker takes its partitions back at once. Worker names must then be unique."
         ),
     )
 
@@ -231,6 +264,27 @@ class Settings(BaseSettings):
         default="mlops-fc-sink", description="Consumer group of `mlops-fc sink` (after topic_prefix)."
     )
 
+    # `mlops-fc data fetch`: base URLs of the pinned public files (a mirror may replace them)
+    data_transfers_url: str = Field(
+        default="https://raw.githubusercontent.com/ewenme/transfers/b531325a83bf3114f29546198ac4b73230402f52",
+        description="Base URL of the Transfermarkt files (data/<league>.csv below it).",
+    )
+    data_stats_url: str = Field(
+        default="https://raw.githubusercontent.com/vibedatascience/understat_players_aggregated/"
+        "3bbac10a57de31251d0ec2a08ee008b959e77e55",
+        description="Base URL of the Understat season file.",
+    )
+
+    # `mlops-fc up`: the supervised local services
+    up_restart_backoff_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest pause before `up`'s supervisor restarts a service that keeps dying.",
+    )
+    up_ready_timeout_s: float = Field(
+        default=300.0, gt=0, description="How long `mlops-fc up` waits for every service to report ready."
+    )
+
     @field_validator("drift_exclude_features", "api_cors_origins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
@@ -240,6 +294,19 @@ class Settings(BaseSettings):
             names = (name.strip().strip("()[]'\" ") for name in value.split(","))
             return tuple(name for name in names if name)
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"MLOPS_FC_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "MLOPS_FC_KAFKA_SASL_USERNAME and MLOPS_FC_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
+            raise ValueError("MLOPS_FC_KAFKA_SSL_CERT_FILE and MLOPS_FC_KAFKA_SSL_KEY_FILE go together")
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

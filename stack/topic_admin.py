@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
+from confluent_kafka.admin import ConfigResource, NewPartitions, NewTopic
 
 from schemas.topics import CATALOGUE, TopicSpec
+from stack.kafka_clients import make_admin
 from stack.settings import Settings
 
 
@@ -23,7 +24,7 @@ def ensure_topics(
     settings: Settings, specs: Iterable[TopicSpec] = CATALOGUE, timeout: float = 30.0
 ) -> list[TopicOutcome]:
     """Create missing topics, grow partitions and align configs of existing ones."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     existing = admin.list_topics(timeout=timeout).topics
     wanted = {settings.topic(spec.name): spec for spec in specs}
     outcomes: list[TopicOutcome] = []

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, Message, TopicPartition
-from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from devstack.processes import free_port
@@ -23,7 +22,8 @@ from schemas.positions import Position
 from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted
 from schemas.topics import PREDICTIONS_RESULTS, TopicSpec
-from stack.kafka_clients import make_producer
+from stack.kafka_clients import make_admin, make_producer
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 POSITIONS: tuple[Position, ...] = (
@@ -102,7 +102,7 @@ class ResultCollector:
     def __init__(self, settings: Settings) -> None:
         self._consumer = Consumer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **kafka_connection(settings).confluent(),
                 "group.id": f"collector-{time.monotonic_ns()}",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
@@ -245,7 +245,7 @@ def explain_missing(settings: Settings, spec: TopicSpec, missing: set[str], grou
 def group_offsets(settings: Settings, spec: TopicSpec, group: str) -> dict[int, int]:
     """The consumer group's committed offset per partition of a topic (-1: none yet)."""
     topic = settings.topic(spec.name)
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
     wanted = [TopicPartition(topic, p) for p in sorted(partitions)]
     listed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, wanted)])
@@ -257,7 +257,7 @@ def _read_all(settings: Settings, topic: str) -> Iterator[tuple[int, int, Messag
     consumer, stops at the ends)."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_connection(settings).confluent(),
             "group.id": "explain",
             "enable.partition.eof": True,
         }

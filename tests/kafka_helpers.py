@@ -6,13 +6,15 @@ import time
 from collections.abc import Callable
 
 from confluent_kafka import Consumer, Message
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import NewTopic
 
+from stack.kafka_clients import make_admin
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 
 def create_topic(settings: Settings, name: str, partitions: int = 3) -> str:
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = make_admin(settings)
     admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])[name].result()
     return name
 
@@ -27,7 +29,7 @@ def consume_until(
     """Read ``topic`` from the beginning until ``done(messages)`` holds or the deadline passes."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_connection(settings).confluent(),
             "group.id": group or f"reader-{time.monotonic_ns()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
 from api.deps import ServicesDep, require_api_key
 from api.ports import Services
 from api.schemas import ModelAction, Problem
-from modelstore.exceptions import ArtifactNotFoundError, ModelStoreError
+from modelstore.exceptions import ArtifactNotFoundError, ModelStoreError, PromotionRefusedError
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 Version = Path(pattern=r"^[1-9][0-9]{0,8}$", description="A registered version, e.g. 3.")
@@ -51,6 +51,8 @@ async def _change(action: str, found: Services, version: str, reason: str) -> di
         return await asyncio.to_thread(change, version, reason)
     except ArtifactNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except PromotionRefusedError as exc:  # the artifact failed verification; nothing was moved
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     except (ModelStoreError, ValueError) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 
@@ -66,7 +68,11 @@ async def promote(
     version: Annotated[str, Version],
     body: Annotated[ModelAction | None, Body()] = None,
 ) -> dict[str, Any]:
-    """Signed blob to Redis, `champion` alias, ModelPromoted on models.lifecycle: workers swap."""
+    """Signed blob to Redis, `champion` alias, ModelPromoted on models.lifecycle: workers swap.
+
+    The artifact is verified first (signature, digest, name and version, a smoke prediction):
+    409 and nothing moved if it would not serve.
+    """
     return await _change("promote", found, version, (body or ModelAction()).reason)
 
 

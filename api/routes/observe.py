@@ -15,6 +15,7 @@ from api.schemas import Problem
 from consumers.exceptions import UnknownTopicError
 from schemas.monitoring import DriftDetected
 from stack.exceptions import TopicMissing
+from stack.supervised import read_json, run_progress_file, services_view
 
 router = APIRouter(prefix="/v1", tags=["observe"])
 
@@ -82,3 +83,16 @@ async def topic_messages(
     except (UnknownTopicError, TopicMissing) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     return {"topic": topic, "messages": [s.to_dict() for s in shown]}
+
+
+@router.get("/services", summary="The services `mlops-fc up` supervises: state and restart count")
+async def services(found: ServicesDep) -> dict[str, Any]:
+    return services_view(found.settings.state_dir)
+
+
+@router.get("/run", summary="The main job of this namespace: MAE so far per window, its decisions")
+async def run_progress(found: ServicesDep) -> dict[str, Any]:
+    body = read_json(run_progress_file(found.settings.state_dir))
+    if body is None or body.get("prefix") != found.settings.topic_prefix:
+        return {"prefix": found.settings.topic_prefix, "windows": [], "events": []}
+    return body

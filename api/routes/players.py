@@ -49,6 +49,7 @@ async def get_player(
         player_id=player_id,
         record=record.model_dump(mode="json"),
         transfers=view.transfers,
+        season_records=[stats.model_dump(mode="json") for stats in view.seasons],
         state=view.state,
         features=found.replica.features_for(request),
         features_for={

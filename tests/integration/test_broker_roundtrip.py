@@ -12,6 +12,7 @@ from confluent_kafka import Message
 
 from stack.async_producer import AsyncProducer, DeliveryFailed
 from stack.kafka_clients import make_producer
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 from tests.kafka_helpers import consume_until, create_topic
 
@@ -63,7 +64,7 @@ def test_confluent_kafka_round_trip(stack_settings: Settings, unique: str) -> No
 
 def test_aiokafka_round_trip(stack_settings: Settings, unique: str) -> None:
     topic = create_topic(stack_settings, f"roundtrip-aio-{unique}", PARTITIONS)
-    bootstrap = stack_settings.kafka_bootstrap_servers
+    bootstrap = kafka_connection(stack_settings).bootstrap_servers
 
     async def run() -> list[tuple[int, bytes, bytes]]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")

@@ -25,6 +25,7 @@ from schemas.envelope import Event
 from schemas.monitoring import DriftDetected
 from schemas.topics import MONITORING_DRIFT, PREDICTIONS_RESULTS, TRANSFERS_COMPLETED, TopicSpec
 from stack.kafka_clients import make_producer
+from stack.kafka_connection import kafka_connection
 from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.kafka_helpers import consume_until
@@ -127,7 +128,7 @@ def publish(settings: Settings, observations: Sequence[Observation], labels: boo
 
 def _offsets(settings: Settings, topic: str, group: str) -> tuple[list[int], list[int]]:
     """(committed offsets of ``group``, end offsets) per partition of ``topic``."""
-    reader = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": group})
+    reader = Consumer({**kafka_connection(settings).confluent(), "group.id": group})
     try:
         partitions = reader.list_topics(topic, timeout=10).topics[topic].partitions
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]

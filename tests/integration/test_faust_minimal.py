@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stack.kafka_clients import make_producer
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 from tests.kafka_helpers import consume_until, create_topic
 
@@ -23,7 +24,7 @@ def test_faust_app_echoes_through_real_broker(stack_settings: Settings, unique: 
     env = {
         **os.environ,
         "ECHO_APP_ID": f"echo-{unique}",
-        "ECHO_BOOTSTRAP": stack_settings.kafka_bootstrap_servers,
+        "ECHO_BOOTSTRAP": kafka_connection(stack_settings).bootstrap_servers,
         "ECHO_DATADIR": str(tmp_path / "faust"),
         "ECHO_SOURCE": source,
         "ECHO_SINK": sink,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from schemas.predictions import PredictionResult
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 from tests.api_stack import HISTORY, isolated
 from tests.flow_helpers import publish, running_workers
@@ -53,7 +54,7 @@ def test_kcat_request_is_scored_and_read_back_with_kcat(served: Settings) -> Non
         "window": "winter",
         "requested_at": "2030-01-01T00:00:00Z",
     }
-    brokers = served.kafka_bootstrap_servers
+    brokers = kafka_connection(served).bootstrap_servers
     with running_workers(served, "w1") as (worker,):
         subprocess.run(
             ["kcat", "-P", "-b", brokers, "-t", served.topic("predictions.requests"), "-K", "|"],

@@ -12,6 +12,7 @@ import pytest
 from devstack.kafka_broker import KafkaBroker
 from devstack.processes import is_alive, stop
 from devstack.redis_server import RedisServer
+from stack.kafka_connection import kafka_connection
 from tests.stack_fixtures import local_stack_settings
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ def test_up_is_idempotent_status_reports_down_and_down_leaves_nothing(tmp_path: 
         **os.environ,
         "COLUMNS": "200",
         "MLOPS_FC_STATE_DIR": str(settings.state_dir),
-        "MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS": kafka_connection(settings).bootstrap_servers,
         "MLOPS_FC_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
         "MLOPS_FC_KAFKA_LIBS_DIR": str(settings.kafka_jars_dir),
         "MLOPS_FC_REDIS_URL": settings.redis_url,
@@ -54,7 +55,7 @@ def test_up_is_idempotent_status_reports_down_and_down_leaves_nothing(tmp_path: 
 
         healthy = _cli(env, "status")
         assert healthy.returncode == 0
-        assert settings.kafka_bootstrap_servers in healthy.stdout
+        assert kafka_connection(settings).bootstrap_servers in healthy.stdout
 
         # Stop only the broker: status must call it down and fail.
         assert stop(kafka.pid_file)

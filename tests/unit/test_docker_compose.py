@@ -22,7 +22,7 @@ EXPECTED_SERVICES = {
     "prometheus", "grafana",
 }  # fmt: skip
 SETTING_VARIABLES = {f"MLOPS_FC_{name.upper()}" for name in Settings.model_fields}
-APP_SERVICES = ("topics", "worker", "retrainer", "monitor", "api", "ingest")
+APP_SERVICES = ("topics", "worker", "retrainer", "monitor", "api", "sink", "ingest")
 LOCK_INSTALL = re.compile(r"pip install .*-r \S*requirements\.lock")
 PROJECT_PACKAGES = (
     "schemas",
@@ -247,10 +247,11 @@ def test_project_services_and_their_commands(services: dict[str, dict[str, Any]]
         "retrainer": ["mlops-fc", "retrainer"],
         "monitor": ["mlops-fc", "monitor"],
         "api": ["mlops-fc", "api"],
+        "sink": ["mlops-fc", "sink"],
         "ingest": ["mlops-fc", "ingest", "synthetic"],
     }
     assert services["ingest"]["profiles"] == ["ingest"]
-    for name in ("worker", "retrainer", "monitor", "api", "ingest"):
+    for name in ("worker", "retrainer", "monitor", "api", "sink", "ingest"):
         assert services[name]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
 
 

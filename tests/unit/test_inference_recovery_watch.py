@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference.recovery_watch import RecoveryWatch
+from inference.faust.recovery_watch import RecoveryWatch
 
 C2, C3 = ("changelog", 2), ("changelog", 3)
 

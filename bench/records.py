@@ -1,0 +1,152 @@
+"""What the players' season records are worth: the same real-data replay with and without them.
+
+The six Transfermarkt leagues (default ../shared/data/transfers) and the Understat season
+file (default ../shared/data/player-stats), read by the ingesters' own code (the stats rows
+resolved to the transfer players exactly as `mlops-fc ingest stats` does), replayed through
+features.build_training_set, i.e. the update/vector functions the worker runs. "Without"
+replays the same transfers without the season records (the record features then say "no
+record" everywhere). Prequential: for each season 2016..2022, a model (the retrainer's
+estimator and configuration, retrainer.training.fit_estimator) is fitted on every paid
+transfer of earlier seasons and predicts that season's paid transfers.
+
+    .venv/bin/python bench/records.py [--transfers PATH] [--stats PATH] [--first 2016] [--last 2022]
+
+Printed: per season, MAE in EUR millions and R^2 on log fee for both runs and the share of
+requests that had a record; the last line is one JSON object with mae_with_records,
+mae_without_records, seasons_better and record_share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
+
+from features.training_set import build_training_set  # noqa: E402
+from features.vector import FEATURE_NAMES  # noqa: E402
+from producers.stats import resolve_stats  # noqa: E402
+from producers.stats_match import PlayerIndex  # noqa: E402
+from producers.transfermarkt import read_transfers_csv  # noqa: E402
+from retrainer.training import TrainingConfig, fit_estimator  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+TARGET_GAIN = 0.04
+TARGET_SEASONS = 5
+
+
+def prequential(frame: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """Per request of seasons first..last: the fee, the prediction, whether it had a record."""
+    config = TrainingConfig()
+    parts = []
+    for season in range(first, last + 1):
+        train, test = frame[frame["season"] < season], frame[frame["season"] == season]
+        if test.empty:
+            continue
+        model = fit_estimator(train, config)
+        predicted = model.predict(test[list(FEATURE_NAMES)].to_numpy(dtype=float))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "season": season,
+                    "fee": test["fee_eur_m"].to_numpy(),
+                    "log_fee": test["log_fee"].to_numpy(),
+                    "predicted_log": predicted,
+                    "has_record": test["has_record"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def scores(judged: pd.DataFrame) -> dict[str, float]:
+    fee_hat = np.maximum(np.expm1(judged["predicted_log"].to_numpy()), 0.0)
+    truth = judged["log_fee"].to_numpy()
+    spread = float(np.sum((truth - truth.mean()) ** 2))
+    residual = float(np.sum((truth - judged["predicted_log"].to_numpy()) ** 2))
+    return {
+        "rows": float(len(judged)),
+        "mae": float(np.mean(np.abs(judged["fee"].to_numpy() - fee_hat))),
+        "r2_log": 1.0 - residual / spread if spread > 0 else 0.0,
+        "record_share": float(judged["has_record"].mean()),
+    }
+
+
+def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    transfers = read_transfers_csv([transfers_path])
+    index = PlayerIndex.build(transfers.transfers, transfers.aliases)
+    stats = resolve_stats([stats_path], index)
+    print(
+        f"stats rows {stats.rows_read}: matched {stats.matched}, ambiguous {stats.ambiguous}, "
+        f"unmatched {stats.unmatched}, bad {len(stats.unparseable)} "
+        f"({stats.players_matched} players; read in {time.perf_counter() - started:.0f}s)"
+    )
+    with_records = build_training_set([*stats.events, *transfers.transfers])
+    without = build_training_set(transfers.transfers)
+    judged_with, judged_without = prequential(with_records, first, last), prequential(without, first, last)
+    print(
+        f"{'season':>6} {'rows':>5} {'record':>7} {'MAE with':>9} {'MAE w/o':>8} {'R2 with':>8} {'R2 w/o':>7}"
+    )
+    better = 0
+    per_season = []
+    for season in sorted(judged_with["season"].unique()):
+        a = scores(judged_with[judged_with["season"] == season])
+        b = scores(judged_without[judged_without["season"] == season])
+        better += a["mae"] < b["mae"]
+        per_season.append({"season": int(season), "with": a, "without": b})
+        print(
+            f"{season:>6} {a['rows']:>5.0f} {a['record_share']:>7.1%} {a['mae']:>9.3f} {b['mae']:>8.3f} "
+            f"{a['r2_log']:>8.3f} {b['r2_log']:>7.3f}"
+        )
+    total_with, total_without = scores(judged_with), scores(judged_without)
+    print(
+        f"{'all':>6} {total_with['rows']:>5.0f} {total_with['record_share']:>7.1%} {total_with['mae']:>9.3f} "
+        f"{total_without['mae']:>8.3f} {total_with['r2_log']:>8.3f} {total_without['r2_log']:>7.3f}"
+    )
+    gain = 1.0 - total_with["mae"] / total_without["mae"]
+    print(
+        f"MAE {gain:+.1%} lower with records (target {TARGET_GAIN:.0%}), better in {better} of "
+        f"{len(per_season)} seasons (target {TARGET_SEASONS}); {time.perf_counter() - started:.0f}s"
+    )
+    return {
+        "mae_with_records": round(total_with["mae"], 4),
+        "mae_without_records": round(total_without["mae"], 4),
+        "r2_log_with_records": round(total_with["r2_log"], 4),
+        "r2_log_without_records": round(total_without["r2_log"], 4),
+        "mae_gain": round(gain, 4),
+        "seasons_better": int(better),
+        "seasons": len(per_season),
+        "record_share": round(total_with["record_share"], 4),
+        "stats_rows_matched": stats.matched,
+        "stats_rows_ambiguous": stats.ambiguous,
+        "stats_rows_unmatched": stats.unmatched,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--transfers", type=Path, default=SHARED / "transfers", help="Transfermarkt CSV folder"
+    )
+    parser.add_argument("--stats", type=Path, default=SHARED / "player-stats", help="Understat season files")
+    parser.add_argument("--first", type=int, default=2016, help="First season judged")
+    parser.add_argument("--last", type=int, default=2022, help="Last season judged")
+    args = parser.parse_args()
+    for path in (args.transfers, args.stats):
+        if not path.exists():
+            sys.exit(f"{path} is not there: pass --transfers/--stats, or run `mlops-fc data fetch`")
+    print(json.dumps(run(args.transfers, args.stats, args.first, args.last)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Season records as features: point in time, one code path online and in replay."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from features.history import epoch
+from features.record import NO_RECORD_GAP, RECORD_FEATURES, record_features
+from features.state import ClubState, MarketState, PlayerState
+from features.store import InMemoryFeatureStore
+from features.training_set import build_training_set
+from features.update import update_club, update_market, update_player
+from features.vector import FEATURE_NAMES, vector
+from schemas.examples import example_of
+from schemas.predictions import PredictionRequest, request_from_transfer
+from schemas.season_stats import PlayerSeasonStats, season_end
+from tests.stats_samples import transfer
+
+
+def stats(
+    player: str, season: int, team: str = "Arsenal", minutes: int = 1800, goals: int = 10
+) -> PlayerSeasonStats:
+    return example_of(
+        PlayerSeasonStats, player_id=player, season=season, team=team, minutes=minutes, goals=goals,
+        known_at=season_end(season),
+    )  # fmt: skip
+
+
+def request_at(moment: datetime, season: int, window: str = "summer") -> PredictionRequest:
+    return example_of(PredictionRequest, player_id="p1", requested_at=moment, season=season, window=window)
+
+
+def features_at(state: PlayerState, moment: datetime, season: int) -> dict[str, float]:
+    return record_features(state, epoch(moment), season)
+
+
+def folded(*events: PlayerSeasonStats) -> PlayerState:
+    state = None
+    for event in events:
+        state = update_player(state, event)
+    assert state is not None
+    return state
+
+
+def test_a_season_is_unseen_before_it_ends() -> None:
+    state = folded(stats("p1", 2015, goals=18))
+    inside = features_at(state, datetime(2016, 3, 1, tzinfo=UTC), 2015)
+    assert inside["has_record"] == 0.0 and inside["record_seasons_ago"] == NO_RECORD_GAP
+    at_the_end = features_at(state, season_end(2015), 2016)
+    assert at_the_end["has_record"] == 0.0  # strictly before: the moment itself is not enough
+    summer = features_at(state, datetime(2016, 7, 10, tzinfo=UTC), 2016)
+    assert summer["has_record"] == 1.0
+    assert summer["record_goals_p90"] == pytest.approx(90 * 18 / 1800)
+
+
+def test_a_winter_request_sees_only_the_previous_completed_season() -> None:
+    state = folded(stats("p1", 2015, goals=5), stats("p1", 2016, goals=20))
+    winter = features_at(state, datetime(2017, 1, 20, tzinfo=UTC), 2016)
+    assert winter["record_goals_p90"] == pytest.approx(90 * 5 / 1800)
+    assert winter["record_seasons_ago"] == 1.0
+    summer = features_at(state, datetime(2017, 7, 20, tzinfo=UTC), 2017)
+    assert summer["record_goals_p90"] == pytest.approx(90 * 20 / 1800)
+
+
+def test_two_teams_of_one_season_are_summed() -> None:
+    state = folded(stats("p1", 2015, "Arsenal", 900, 2), stats("p1", 2015, "Everton", 900, 4))
+    out = features_at(state, datetime(2016, 8, 1, tzinfo=UTC), 2016)
+    assert out["record_minutes"] == 1800.0 and out["record_games"] == 76.0
+    assert out["record_goals_p90"] == pytest.approx(90 * 6 / 1800)
+
+
+def test_a_redelivered_season_is_a_no_op_and_a_corrected_one_replaces_it() -> None:
+    state = folded(stats("p1", 2015, goals=3))
+    assert update_player(state, stats("p1", 2015, goals=3)) is state
+    corrected = update_player(state, stats("p1", 2015, goals=4))
+    assert [line.goals for line in corrected.seasons] == [4]
+
+
+def test_no_minutes_gives_zero_rates_not_nan() -> None:
+    out = features_at(folded(stats("p1", 2015, minutes=0, goals=0)), datetime(2016, 8, 1, tzinfo=UTC), 2016)
+    assert out["has_record"] == 1.0 and all(out[f"record_{n}_p90"] == 0.0 for n in ("goals", "xg"))
+
+
+def test_state_with_seasons_survives_its_json_form() -> None:
+    state = update_player(
+        folded(stats("p1", 2014), stats("p1", 2015, "Everton")), transfer("p1", "X", "A", "B", 2016)
+    )
+    assert PlayerState.from_dict(state.to_dict()) == state
+    assert state.paid_moves.entries and len(state.seasons) == 2  # a transfer keeps the seasons
+
+
+def test_the_vector_carries_every_record_feature() -> None:
+    out = vector(
+        request_at(datetime(2016, 8, 1, tzinfo=UTC), 2016), folded(stats("p1", 2015)), None, None, None
+    )
+    assert set(RECORD_FEATURES) <= set(out) and list(out) == list(FEATURE_NAMES)
+
+
+def test_the_season_end_is_enforced_by_the_contract() -> None:
+    with pytest.raises(ValidationError, match="before season 2015 ended"):
+        example_of(PlayerSeasonStats, season=2015, known_at=datetime(2016, 3, 1, tzinfo=UTC))
+
+
+def _history(seed: int = 3) -> tuple[list[PlayerSeasonStats], list]:  # type: ignore[type-arg]
+    rng = random.Random(seed)
+    players = [f"p{i}" for i in range(30)]
+    clubs = [f"club-{i}" for i in range(8)]
+    seasons = [
+        stats(p, season, rng.choice(clubs), rng.randint(0, 3000), rng.randint(0, 20))
+        for p in players
+        for season in range(2014, 2020)
+        if rng.random() < 0.8
+    ]
+    transfers = []
+    for i in range(150):
+        season = rng.randint(2015, 2020)
+        window = rng.choice(("summer", "winter"))
+        a, b = rng.sample(clubs, 2)
+        fee = rng.choice((0.0, rng.uniform(0.5, 60)))
+        transfers.append(transfer(rng.choice(players), "X", a, b, season, fee, window, transfer_id=f"t{i}"))
+    transfers.sort(key=lambda t: (t.transferred_at, t.transfer_id))
+    return seasons, transfers
+
+
+def test_online_vectors_equal_the_replay_with_records_present() -> None:
+    """The replay folds the records first; a worker reads them interleaved in time, through
+    its table's JSON form: every paid transfer gets the same vector either way."""
+    seasons, transfers = _history()
+    frame = build_training_set([*seasons, *transfers]).set_index("transfer_id")
+    assert frame["has_record"].mean() > 0.5
+
+    timeline = sorted(
+        [*seasons, *transfers],
+        key=lambda e: epoch(e.known_at if isinstance(e, PlayerSeasonStats) else e.transferred_at),
+    )
+    table: dict[str, dict] = {}  # type: ignore[type-arg]
+    clubs: dict[str, ClubState] = {}
+    market: MarketState | None = None
+    checked = 0
+    for event in timeline:
+        if not isinstance(event, PlayerSeasonStats) and event.fee_eur_m > 0:
+            request = request_from_transfer(event)
+            player = table.get(event.player_id)
+            online = vector(
+                request, None if player is None else PlayerState.from_dict(player),
+                clubs.get(request.from_club), clubs.get(request.to_club), market,
+            )  # fmt: skip
+            assert online == frame.loc[event.transfer_id, list(FEATURE_NAMES)].to_dict()
+            checked += 1
+        previous = table.get(event.player_id)
+        table[event.player_id] = update_player(
+            None if previous is None else PlayerState.from_dict(previous), event
+        ).to_dict()
+        if not isinstance(event, PlayerSeasonStats):
+            for club in dict.fromkeys((event.from_club, event.to_club)):
+                clubs[club] = update_club(clubs.get(club), event, club)
+            market = update_market(market, event)
+    assert checked == len(frame)
+
+
+def test_records_read_ahead_do_not_leak() -> None:
+    """All seasons folded before any transfer (stats ingested first): no request sees a season
+    that had not ended at its time."""
+    seasons, transfers = _history()
+    store = InMemoryFeatureStore()
+    for event in seasons:
+        store.apply(event)
+    for t in transfers:
+        out = store.vector_for(request_from_transfer(t))
+        if out["has_record"]:
+            newest = t.season - out["record_seasons_ago"]
+            assert season_end(int(newest)) < t.transferred_at

@@ -1,0 +1,77 @@
+"""Model following: a promotion or rollback of the served model lets refused blobs be tried again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from inference.model_following import ModelFollower
+from inference.model_holder import ModelHolder
+from modelstore.memory import InMemoryModelStore
+from schemas.codec import encode
+from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack
+
+SHA = "0" * 64
+
+
+@dataclass
+class Record:
+    value: bytes
+    headers: Any
+
+
+def record(event: Any) -> Record:
+    _, value, headers = encode(event)
+    return Record(value, headers)
+
+
+@pytest.fixture
+def holder() -> ModelHolder:
+    holder = ModelHolder(InMemoryModelStore(), "transfer-fee", b"key")
+    holder._refused_blobs.add(("1", SHA))
+    return holder
+
+
+def follower(holder: ModelHolder) -> ModelFollower:
+    return ModelFollower(holder, consumer=lambda: None, topic="models.lifecycle")  # type: ignore[arg-type, return-value]
+
+
+def promoted(model: str = "transfer-fee") -> ModelPromoted:
+    return ModelPromoted(
+        source="api", model_name=model, version="1", artifact_key="k", artifact_sha256=SHA, reason="manual"
+    )
+
+
+def test_a_promotion_of_the_served_model_clears_past_refusals(holder: ModelHolder) -> None:
+    follower(holder)._reconsider_on_new_serving([record(promoted())])  # type: ignore[list-item]
+    assert holder._refused_blobs == set()
+
+
+def test_a_rollback_clears_them_too(holder: ModelHolder) -> None:
+    rollback = ModelRolledBack(
+        source="api",
+        model_name="transfer-fee",
+        from_version="2",
+        to_version="1",
+        artifact_key="k",
+        artifact_sha256=SHA,
+        reason="manual",
+    )
+    follower(holder)._reconsider_on_new_serving([record(rollback)])  # type: ignore[list-item]
+    assert holder._refused_blobs == set()
+
+
+def test_other_models_rejections_and_garbage_leave_refusals_alone(holder: ModelHolder) -> None:
+    rejected = ModelRejected(
+        source="retrainer",
+        model_name="transfer-fee",
+        version="3",
+        reason="worse",
+        challenger_metrics={},
+        champion_metrics={},
+    )
+    records = [record(promoted("another-model")), record(rejected), Record(b"{oops", [])]
+    follower(holder)._reconsider_on_new_serving(records)  # type: ignore[arg-type]
+    assert holder._refused_blobs == {("1", SHA)}

@@ -1,0 +1,129 @@
+"""Stats rows -> player ids: accents, case, club aliases, namesakes; bad rows; time order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from producers.exceptions import CsvFormatError
+from producers.names import ClubAliases
+from producers.stats import resolve_stats
+from producers.stats_match import PlayerIndex
+from producers.stats_rows import BadRow, read_stats_rows
+from schemas.season_stats import season_end
+from tests.stats_samples import stats_row, transfer, write_stats
+
+
+def index_of(*transfers: object, aliases: ClubAliases | None = None) -> PlayerIndex:
+    return PlayerIndex.build(transfers, aliases)  # type: ignore[arg-type]
+
+
+def test_accents_and_case_do_not_matter(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Sébastien Haller", "Utrecht", "Eintracht Frankfurt", 2017))
+    path = write_stats(tmp_path / "s.csv", [stats_row(1, "SEBASTIEN HALLER", "Eintracht Frankfurt", 2017)])
+    result = resolve_stats([path], index)
+    assert (result.matched, result.ambiguous, result.unmatched) == (1, 0, 0)
+    assert result.events[0].player_id == "p-1"
+
+
+def test_namesakes_are_told_apart_by_club_and_season(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-a", "Danilo", "Porto", "Real Madrid", 2015),
+        transfer("p-b", "Danilo", "Udinese", "Bologna", 2016),
+    )
+    rows = [stats_row(7, "Danilo", "Real Madrid", 2015), stats_row(8, "Danilo", "Bologna", 2017)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert result.matched == 2
+    assert {(e.team, e.player_id) for e in result.events} == {("Real Madrid", "p-a"), ("Bologna", "p-b")}
+
+
+def test_namesakes_the_clubs_cannot_tell_apart_are_ambiguous_never_guessed(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-a", "Danilo", "Porto", "Real Madrid", 2015),
+        transfer("p-b", "Danilo", "Udinese", "Bologna", 2016),
+    )
+    rows = [stats_row(7, "Danilo", "Juventus", 2019), stats_row(7, "Danilo", "Juventus", 2020)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert (result.matched, result.ambiguous, result.unmatched) == (0, 2, 0)
+    assert result.events == []
+
+
+def test_a_namesake_in_the_stats_file_makes_clubs_decide(tmp_path: Path) -> None:
+    index = index_of(transfer("p-a", "Paulo Silva", "Braga", "Everton", 2016))
+    rows = [stats_row(1, "Paulo Silva", "Everton", 2016), stats_row(2, "Paulo Silva", "Lille", 2016)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert (result.matched, result.ambiguous, result.unmatched) == (1, 0, 1)
+    assert result.events[0].team == "Everton"
+
+
+def test_the_learned_club_alias_links_a_short_team_name(tmp_path: Path) -> None:
+    aliases = ClubAliases()
+    for _ in range(3):
+        aliases.vote("Wolves", "Wolverhampton Wanderers")
+    aliases.settle()
+    index = index_of(
+        transfer("p-a", "Raul Jimenez", "Benfica", "Wolverhampton Wanderers", 2018),
+        transfer("p-b", "Raul Jimenez", "Getafe", "Leganes", 2018),
+        aliases=aliases,
+    )
+    result = resolve_stats(
+        [write_stats(tmp_path / "s.csv", [stats_row(3, "Raúl Jiménez", "Wolves", 2018)])], index
+    )
+    assert [e.player_id for e in result.events] == ["p-a"]
+
+
+def test_a_short_form_of_the_name_needs_the_club(tmp_path: Path) -> None:
+    index = index_of(transfer("p-k", "Kepa Arrizabalaga", "Athletic Bilbao", "Chelsea", 2018))
+    rows = [stats_row(4, "Kepa", "Chelsea", 2018), stats_row(5, "Arrizabalaga", "Lyon", 2018)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-k"]
+    assert result.unmatched == 1
+
+
+def test_unknown_players_are_counted(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Someone Else", "A", "B", 2016))
+    result = resolve_stats(
+        [write_stats(tmp_path / "s.csv", [stats_row(1, "Nobody Known", "B", 2016)])], index
+    )
+    assert (result.rows_read, result.matched, result.unmatched) == (1, 0, 1)
+
+
+def test_bad_rows_keep_their_raw_line_and_every_row_is_counted(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Harry Kane", "Leyton Orient", "Tottenham Hotspur", 2011))
+    bad_minutes = stats_row(1, "Harry Kane", "Tottenham", 2015).replace(",2700,", ",lots,")
+    rows = [
+        stats_row(1, "Harry Kane", "Tottenham", 2015),
+        bad_minutes,
+        "1,Harry Kane,too,few",
+        "9,X,Y,EPL,2015,2015",
+    ]
+    path = write_stats(tmp_path / "s.csv", rows)
+    result = resolve_stats([path], index)
+    assert result.rows_read == 4
+    assert result.rows_read == len(result.unparseable) + result.matched + result.ambiguous + result.unmatched
+    assert [bad.raw for bad in result.unparseable] == [r.encode() for r in rows[1:]]
+    assert "time 'lots'" in result.unparseable[0].reason
+
+
+def test_events_are_in_time_order_and_known_at_the_season_end(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Harry Kane", "Leyton Orient", "Tottenham Hotspur", 2011))
+    rows = [stats_row(1, "Harry Kane", "Tottenham", season) for season in (2017, 2015, 2016)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.season for e in result.events] == [2015, 2016, 2017]
+    assert all(e.known_at == season_end(e.season) for e in result.events)
+    again = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.event_id for e in again.events] == [e.event_id for e in result.events]
+
+
+def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("club_name,player_name\nA,B\n", encoding="utf-8")
+    with pytest.raises(CsvFormatError, match="not an Understat season file"):
+        list(read_stats_rows(path))
+
+
+def test_rows_parse_into_typed_fields(tmp_path: Path) -> None:
+    (row,) = read_stats_rows(write_stats(tmp_path / "s.csv", [stats_row(1, "A B", "C", 2014, minutes=90)]))
+    assert not isinstance(row, BadRow)
+    assert (row.season, row.position, row.counts["time"], row.amounts["xG"]) == (2014, "Forward", 90, 9.5)
