@@ -1,11 +1,17 @@
 # The two commands of the README are `make run` and `make test`; both set up what they need.
-.PHONY: setup run test test-unit test-integration test-e2e test-faults lint stack-up stack-down bench
+.PHONY: setup run up down test test-unit test-integration test-e2e test-faults lint stack-up stack-down bench
 
 setup:
 	@scripts/setup.sh
 
 run: setup
 	@.venv/bin/mlops-fc run
+
+up: setup
+	@.venv/bin/mlops-fc up
+
+down:
+	@.venv/bin/mlops-fc down
 
 test: setup
 	@scripts/test.sh

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import ConsumerGroupState
+from confluent_kafka import ConsumerGroupState, KafkaError, KafkaException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
@@ -49,6 +49,12 @@ WARM_UP = 300  # requests after each rebalance, answered before a phase starts
 GROUP_WAIT_S = 180.0
 RESULT_TIMEOUT_S = 300.0
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+# The group's coordinator is loading or moving: ask again (librdkafka marks these non-retriable here).
+COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
 Assignment = dict[str, list[int]]  # worker name (or member id, if unknown) -> request partitions
 
 
@@ -74,7 +80,12 @@ def assignment(settings: Settings, names: dict[str, str]) -> tuple[bool, Assignm
     admin = make_admin(settings)
     group = f"{settings.topic_prefix}{settings.worker_app_id}"
     topic = settings.topic(PREDICTIONS_REQUESTS.name)
-    description = admin.describe_consumer_groups([group])[group].result(timeout=30)
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=30)
+    except KafkaException as exc:
+        if exc.args[0].retriable() or exc.args[0].code() in COORDINATOR_MOVING:
+            return False, {}
+        raise
     found: Assignment = {}
     for member in description.members:
         parts = member.assignment.topic_partitions if member.assignment else []

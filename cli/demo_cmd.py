@@ -1,18 +1,25 @@
-"""`mlops-fc demo` and `mlops-fc run`: the whole pipeline on the local stack."""
+"""`mlops-fc demo` and `mlops-fc run`: the main job on the services of `mlops-fc up`."""
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.up_cmd import api_url, print_rows
+from stack.exceptions import StackError
 from stack.settings import Settings
 
-console = Console()
+if TYPE_CHECKING:
+    from demo.scenario import SyntheticPlan
+
+console = Console(soft_wrap=True)  # window lines stay whole when piped
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "transfers"
 
 
@@ -26,49 +33,125 @@ def demo(
     prefix: str | None = typer.Option(
         None, help="Topic namespace of this run (default: demo-<time>., a fresh one each run)."
     ),
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="Inference workers of the run."),
+    per_season: int = typer.Option(1500, min=10, help="Synthetic world only: transfers per season."),
+    first_season: int = typer.Option(2003, help="Synthetic world only: its first season."),
 ) -> None:
     """Stream seasons through the live loop (worker, drift monitor, retrainer) and judge it.
 
-    A first model learns the seasons up to --base-until; the later seasons arrive one
-    transfer window at a time, each paid transfer as a prediction request followed by its
-    real fee. The loop detects drift, retrains and swaps on its own. At the end: prequential
-    MAE (EUR m) and R² on log fee per season for the live system and for the static first
-    model on the same requests, the drift events, promotions and rejections, and the time
-    from each drift event to the first result of the new model; also written as JSON and
-    PNG under <state_dir>/demo/<prefix>/.
+    Brings the system up (`mlops-fc up`) in a fresh namespace; a first model learns the
+    seasons up to --base-until; the later seasons arrive one real transfer window at a time,
+    each paid transfer as a prediction request followed by its real fee. The loop detects
+    drift, retrains and swaps on its own; each window prints the live and static MAE so far
+    (EUR m), each drift event, promotion and rejection as it happens. At the end: prequential
+    MAE and R² on log fee per season, also written as JSON and PNG under
+    <state_dir>/demo/<prefix>/. The services stay up afterwards (`mlops-fc down` stops them).
     """
-    from demo.demo import run_demo
-    from demo.scenario import load_scenario
-    from devstack.local import LocalStack
-
-    logging.basicConfig(level=logging.WARNING)
     base = Settings()
-    with console.status("Starting the local stack (Kafka, Redis, MLflow)..."):
-        LocalStack(base).up()
     namespace = prefix or f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}."
-    # Windows are paced by the demo (it waits for every stage), so no wall-clock cool-down.
+    out_dir = base.state_dir / "demo" / namespace.rstrip(".")
+    _quiet_native_logs(out_dir / "client.log")
+    console.print(f"flows page: [bold]{api_url(base)}/ui[/bold] (live during the run)")
+    # Windows are paced by the job (it waits for every stage), so no wall-clock cool-down.
     settings = base.model_copy(update={"topic_prefix": namespace, "retrain_cooldown_s": 0.0})
-    with console.status(f"Reading the data ({data})..."):
-        scenario = load_scenario(data, base_until=base_until, last_season=last_season)
-    console.print(
-        f"{scenario.source} data: {len(scenario.history_transfers)} transfers up to {base_until} for the "
-        f"first model, {len(scenario.stream)} events to stream; namespace [bold]{namespace}[/bold]"
-    )
-    out_dir = settings.state_dir / "demo" / namespace.rstrip(".")
-    from rich.progress import Progress
+    try:
+        from demo.scenario import SyntheticPlan
 
-    with Progress(console=console) as progress:
-        task = progress.add_task("streaming windows", total=len(scenario.windows()))
-
-        def advance(window: tuple[int, str], done: int, total: int) -> None:
-            progress.update(task, completed=done, description=f"season {window[0]} {window[1]}")
-
-        report = run_demo(settings, scenario, out_dir, on_window=advance)
+        plan = SyntheticPlan(first_season=first_season, per_season=per_season)
+        report = _run(settings, data, (base_until, last_season, plan), workers, out_dir)
+    except (StackError, RuntimeError, OSError) as exc:
+        # stderr goes to the client log now: say it here, on stdout.
+        console.print(
+            f"[red]the run stopped:[/red] {exc}\n(details: {out_dir / 'client.log'}, `mlops-fc logs SERVICE`)"
+        )
+        raise typer.Exit(1) from exc
     _print(report)
     console.print(f"report: {out_dir / 'report.json'} and {out_dir / 'report.png'}")
+    console.print(f"The system stays up: {api_url(base)}/ui, `mlops-fc ps`; `mlops-fc down` stops it.")
 
 
-def _print(report) -> None:  # noqa: ANN001 - demo.demo.DemoReport, imported lazily
+def _quiet_native_logs(path: Path) -> None:
+    """librdkafka writes its notices to file descriptor 2 from C: send that to a log file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(target, 2)
+    os.close(target)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _run(
+    settings: Settings, data: Path, seasons: tuple[int, int, SyntheticPlan], workers: int, out_dir: Path
+):  # noqa: ANN202
+    from demo.demo import Hooks, run_demo
+    from demo.scenario import load_scenario
+    from devstack.up import up
+
+    with console.status(f"Bringing the system up in namespace {settings.topic_prefix} ..."):
+        started = up(settings, workers=workers)
+    print_rows(started.rows)
+    with console.status(f"Reading the data ({data})..."):
+        base_until, last_season, plan = seasons
+        scenario = load_scenario(data, base_until=base_until, last_season=last_season, synthetic=plan)
+    windows = scenario.windows()
+    console.print(
+        f"{scenario.source} data: {len(scenario.history_transfers)} transfers up to {base_until} for the "
+        f"first model, then {len(scenario.stream)} events in {len(windows)} transfer windows"
+    )
+    with console.status("Publishing the history and training the first model...") as status:
+
+        def on_window(point) -> None:  # noqa: ANN001 - demo.live.WindowPoint
+            _window_line(point)
+            status.update(f"window {point.index + 1}/{point.total}: waiting for every stage...")
+
+        hooks = Hooks(
+            on_window=on_window, on_event=_event_line, alive=_alive(settings), explain=_explain(settings)
+        )
+        return run_demo(settings, scenario, out_dir, hooks)
+
+
+def _window_line(point) -> None:  # noqa: ANN001 - demo.live.WindowPoint, imported lazily
+    took = sum(point.stage_s.values())
+    console.print(
+        f"[{point.index:>2}/{point.total}] {point.label:<11} {point.requests:>4} requests  "
+        f"MAE so far: live [bold]{point.live_mae_eur_m:.2f}[/bold] static {point.static_mae_eur_m:.2f}  "
+        f"(window {point.window_live_mae_eur_m:.2f} vs {point.window_static_mae_eur_m:.2f}, "
+        f"v{point.serving_version or '-'}, {took:.1f}s)"
+    )
+
+
+def _event_line(event) -> None:  # noqa: ANN001 - a schemas event, imported lazily
+    name = type(event).__name__
+    if name == "DriftDetected":
+        figure = (
+            f"share drifted {event.share_drifted:.2f}"
+            if event.share_drifted is not None
+            else f"online error {event.online_error or 0:.3f} vs {event.reference_error or 0:.3f}"
+        )
+        console.print(f"      [yellow]drift[/yellow] {event.kind} on v{event.model_version}: {figure}")
+    elif name == "ModelPromoted":
+        was = f"was v{event.previous_version}" if event.previous_version else "first model"
+        console.print(f"      [green]promoted v{event.version}[/green] ({was}): {event.reason}")
+    elif name == "ModelRejected":
+        console.print(f"      [red]rejected v{event.version}[/red]: {event.reason}")
+    elif name == "ModelRolledBack":
+        console.print(f"      rolled back v{event.from_version} -> v{event.to_version}: {event.reason}")
+
+
+def _alive(settings: Settings):  # noqa: ANN202
+    from devstack.processes import read_pid
+    from stack.supervised import up_dir
+
+    pid_file = up_dir(settings.state_dir) / "supervisor.pid"
+    return lambda: read_pid(pid_file) is not None
+
+
+def _explain(settings: Settings):  # noqa: ANN202
+    from devstack.up import explain
+
+    return lambda: explain(settings)
+
+
+def _print(report) -> None:  # noqa: ANN001 - demo.report.DemoReport, imported lazily
     table = Table(
         title=f"Prequential scores on {report.source} data ({report.results}/{report.requests} answered)"
     )
@@ -86,7 +169,7 @@ def _print(report) -> None:  # noqa: ANN001 - demo.demo.DemoReport, imported laz
     console.print(table)
     console.print(
         f"drift events: {len(report.drift_events)}, promotions: {len(report.promotions)}, "
-        f"rejections: {len(report.rejections)}"
+        f"rejections: {len(report.rejections)}; {len(report.windows)} windows in {report.elapsed_s:.0f}s"
     )
     for p in report.promotions:
         if p["drift_event_id"] is None:
@@ -97,11 +180,19 @@ def _print(report) -> None:  # noqa: ANN001 - demo.demo.DemoReport, imported laz
         console.print(f"  version {p['version']} during {p['during']}: drift -> first result {shown}")
 
 
-def run() -> None:
-    """The main job: start the local stack and run the whole pipeline (`mlops-fc demo`).
+def run(
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="Inference workers of the run."),
+) -> None:
+    """The main job: `mlops-fc up`, then the whole pipeline on the real data (`mlops-fc demo`).
 
-    Then the stack stays up: `mlops-fc api` serves the REST facade and the flows page,
-    `mlops-fc stack down` stops everything.
+    The flows page's URL is printed first; the system stays up afterwards (`mlops-fc down`).
     """
-    demo(data=DEFAULT_DATA, base_until=2012, last_season=2022, prefix=None)
-    console.print("The stack is still up: `mlops-fc api` for the REST facade, `mlops-fc stack down` to stop.")
+    demo(
+        data=DEFAULT_DATA,
+        base_until=2012,
+        last_season=2022,
+        prefix=None,
+        workers=workers,
+        per_season=1500,
+        first_season=2003,
+    )

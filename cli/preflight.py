@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from stack.kafka_clients import metadata_ok
-from stack.kafka_connection import kafka_connection
+from stack.kafka_clients import kafka_refusal
 from stack.settings import Settings
 
 KAFKA_UNREACHABLE_EXIT = 3
@@ -18,13 +17,13 @@ PROBE_TIMEOUT_S = 5.0
 
 def require_kafka(settings: Settings, timeout_s: float = PROBE_TIMEOUT_S) -> Settings:
     """Return ``settings`` once a metadata request is answered; exit 3 with the fix otherwise."""
-    if metadata_ok(settings, timeout=timeout_s):
+    refusal = kafka_refusal(settings, timeout=timeout_s)
+    if refusal is None:
         return settings
-    typer.secho(
-        f"error: Kafka does not answer at {kafka_connection(settings).bootstrap_servers} "
-        "(MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS). Start the local stack with `mlops-fc stack up`, "
-        "or point that setting at your cluster.",
-        err=True,
-        fg=typer.colors.RED,
+    hint = (
+        ""
+        if "refused" in refusal or "TLS" in refusal
+        else (" Start the local stack with `mlops-fc stack up`, or point that setting at your cluster.")
     )
+    typer.secho(f"error: {refusal}.{hint}", err=True, fg=typer.colors.RED)
     raise typer.Exit(KAFKA_UNREACHABLE_EXIT)

@@ -18,13 +18,13 @@ console = Console()
 def retrainer() -> None:
     """Retrain on drift events until stopped (Ctrl-C / SIGTERM, after the current event).
 
-    For each DriftDetected on monitoring.drift: replay transfers.completed into a
+    For each DriftDetected (or RetrainRequested) on monitoring.drift: replay transfers.completed into a
     point-in-time training set (window: MLOPS_FC_RETRAIN_WINDOW), train a challenger,
     compare it with the champion on the most recent transfers held out from training,
     register it in MLflow, then promote it (Redis + `champion` alias + ModelPromoted) only
     if it wins by MLOPS_FC_RETRAIN_MARGIN; else ModelRejected. One retrain at a time, a
     cool-down between retrains (MLOPS_FC_RETRAIN_COOLDOWN_S), and each event handled once
-    even across a crash.
+    even across a crash. A Redis outage is waited out (retried with backoff).
     """
     from retrainer.service import run_retrainer
 
@@ -41,29 +41,33 @@ def retrainer() -> None:
     run_retrainer(settings, stop, on_outcome=report)
 
 
-def retrain() -> None:
-    """Ask for a retrain now: emits a manual DriftDetected that the retrainer handles.
+def retrain(
+    reason: str = typer.Option(
+        "asked for by hand", "--reason", help="Why: kept in the challenger's MLflow run."
+    ),
+    requested_by: str = typer.Option(
+        None, "--by", envvar="USER", help="Who asks (default: $USER); kept with the reason."
+    ),
+) -> None:
+    """Ask for a retrain now: publishes a RetrainRequested that `mlops-fc retrainer` handles.
 
-    A manual event skips the cool-down, and its challenger still has to beat the champion.
+    A requested retrain skips the cool-down; its challenger still has to beat the champion.
     """
-    from modelstore.redis_cache import ModelCache
     from schemas.codec import encode_for
-    from schemas.monitoring import DriftDetected
+    from schemas.commands import RetrainRequested
     from schemas.topics import MONITORING_DRIFT
     from stack.kafka_clients import make_producer
-    from stack.redis_clients import redis_client
 
     settings = require_kafka(Settings())
-    current = ModelCache(redis_client(settings), prefix=settings.topic_prefix).current_version(
-        settings.model_name
+    command = RetrainRequested(
+        source="cli", model_name=settings.model_name, requested_by=requested_by or "cli", reason=reason
     )
-    event = DriftDetected.manual(settings.model_name, current, source="cli")
     producer = make_producer(settings)
-    key, value, headers = encode_for(event, MONITORING_DRIFT)
+    key, value, headers = encode_for(command, MONITORING_DRIFT)
     producer.produce(settings.topic(MONITORING_DRIFT.name), key=key, value=value, headers=headers)
     if producer.flush(30) != 0:
         console.print(
             "[red]the retrain request was not delivered: is Kafka up? (`mlops-fc stack status`)[/red]"
         )
         raise typer.Exit(1)
-    console.print(f"retrain requested (event {event.event_id}); `mlops-fc retrainer` handles it")
+    console.print(f"retrain requested (event {command.event_id}); `mlops-fc retrainer` handles it")

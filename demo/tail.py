@@ -18,7 +18,13 @@ from stack.settings import Settings
 class TopicTail:
     """All events of some topics, in arrival order; wait for a condition on them."""
 
-    def __init__(self, settings: Settings, topics: list[str], name: str = "tail") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        topics: list[str],
+        name: str = "tail",
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
         self._consumer = Consumer(
             {
                 **kafka_connection(settings).confluent(),
@@ -26,11 +32,13 @@ class TopicTail:
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
+                "log_level": 3,  # errors only: the CLI's terminal is no place for librdkafka's notices
             }
         )
         self._consumer.subscribe(topics)
         self.events: list[Event] = []
         self.undecodable = 0
+        self._on_event = on_event
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -47,6 +55,9 @@ class TopicTail:
                         decoded.append(decode(message.value(), message.headers()))
                     except SchemaDecodeError:
                         self.undecodable += 1
+                if decoded and self._on_event is not None:
+                    for event in decoded:
+                        self._on_event(event)
                 if decoded:
                     with self._changed:
                         self.events.extend(decoded)

@@ -36,9 +36,11 @@ class SecureListener:
     users: dict[str, str]  # name -> password
     mechanism: str = "SCRAM-SHA-512"
 
-    def properties(self, host: str, port: int) -> dict[str, str]:
+    def properties(self, host: str, port: int, controller: str) -> dict[str, str]:
         return {
-            "listeners": f"SASL_SSL://{host}:{port},INTERNAL://{host}:{self.internal_port}",
+            "listeners": (
+                f"SASL_SSL://{host}:{port},INTERNAL://{host}:{self.internal_port},CONTROLLER://{controller}"
+            ),
             "advertised.listeners": f"SASL_SSL://{host}:{port},INTERNAL://{host}:{self.internal_port}",
             "inter.broker.listener.name": "INTERNAL",
             "listener.security.protocol.map": "SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -160,7 +162,7 @@ class KafkaBroker:
             "auto.create.topics.enable": "true",
         }
         if self.secure is not None:
-            lines |= self.secure.properties(host, port)
+            lines |= self.secure.properties(host, port, controller)
         self.home.mkdir(parents=True, exist_ok=True)
         path = self.home / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in lines.items()))

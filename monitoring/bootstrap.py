@@ -12,6 +12,7 @@ from monitoring.loop import MonitorLoop, MonitorTopics
 from monitoring.monitor import DriftMonitor
 from monitoring.reference import StoreReferences
 from monitoring.reports import FileReports
+from monitoring.state import SavedState
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
@@ -43,6 +44,10 @@ def build_loop(settings: Settings) -> MonitorLoop:
         producer=make_producer(settings),
         monitor=monitor,
         topics=MonitorTopics.from_settings(settings),
+        state=SavedState(
+            redis_client(settings),
+            f"{settings.topic_prefix}mlops-fc:monitor:{settings.monitor_group_id}:state",
+        ),
     )
 
 

@@ -14,7 +14,8 @@ committed, so a crash never loses one; a crash between the two re-reads that bat
 windows are kept in memory, so a restart begins with empty windows: the re-read batch alone
 rarely fills a window again, so duplicates are unlikely, and at worst detection waits one
 window longer. Predictions waiting for their fee at the moment of a restart are not matched.
-The monitor says both in its log at start and at stop, with the counts it drops.
+A clean stop (SIGTERM) saves the windows and pending predictions to Redis and the next start
+loads them (monitoring/state.py); after a crash the monitor says in its log what it lost.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer
 from monitoring.config import SOURCE
 from monitoring.exceptions import DriftPublishError
 from monitoring.monitor import DriftMonitor
+from monitoring.state import SavedState
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
 from schemas.lifecycle import ModelLifecycleEvent, ModelPromoted, ModelRolledBack
@@ -87,6 +89,7 @@ class MonitorLoop:
     _batch: list[DriftDetected] = field(default_factory=list)  # this batch's events
     _unsent: list[DriftDetected] = field(default_factory=list)  # not yet confirmed by the broker
     _failures: list[str] = field(default_factory=list)
+    state: SavedState | None = None  # where windows are kept across a clean restart
     _loop: ConsumeLoop[Event] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -108,17 +111,20 @@ class MonitorLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Process batches until ``stop`` is set; the consumer is closed on the way out."""
-        log.warning(
-            "drift monitor starting with empty windows: its state is in memory, so drift"
-            " detection waits for %d new vectors and predictions pending at the last stop"
-            " are not matched",
-            self.monitor.config.feature_min_rows,
-        )
+        if self.state is None or not self.state.restore(self.monitor):
+            log.warning(
+                "drift monitor starting with empty windows: drift detection waits for %d new"
+                " vectors, and predictions pending before this start are not matched",
+                self.monitor.config.feature_min_rows,
+            )
         try:
             self._loop.run(self.topics.inputs, stop)
         finally:
             self.producer.flush(self.flush_timeout_s)
-            self._say_what_is_lost()
+            if self.state is not None and self._loop.stopped_between_batches:
+                self.state.save(self.monitor)
+            else:
+                self._say_what_is_lost()
 
     def step(self, stop: threading.Event | None = None) -> list[DriftDetected]:
         """One batch: consume, decide, emit (delivery confirmed), commit."""
@@ -184,6 +190,6 @@ class MonitorLoop:
     def _say_what_is_lost(self) -> None:
         lost = self.monitor.held()
         log.warning(
-            "drift monitor stopping: drops %s (in memory only; a restart starts empty)",
+            "drift monitor stopping without saving its state: a restart loses %s",
             ", ".join(f"{count} {what}" for what, count in lost.items()) or "nothing",
         )

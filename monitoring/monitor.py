@@ -102,6 +102,10 @@ class DriftMonitor:
         """(vectors in the feature window, outcomes in the error window)."""
         return len(self._features), len(self._errors)
 
+    def windows(self) -> tuple[FeatureWindow, ErrorWindow, OutcomeJoin]:
+        """The state a restart would lose unless saved (monitoring/state.py saves it)."""
+        return self._features, self._errors, self._join
+
     def held(self) -> dict[str, int]:
         """What lives only in memory now (lost by a restart), by kind."""
         return {

@@ -6,7 +6,7 @@ from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,24 @@ class FeatureWindow:
         self._times.clear()
         self.added_since_check = 0
 
+    def dump(self) -> dict[str, Any]:
+        return {
+            "columns": list(self.columns),
+            "rows": [list(row) for row in self._rows],
+            "times": [at.isoformat() for at in self._times],
+            "added_since_check": self.added_since_check,
+        }
+
+    def load(self, saved: Mapping[str, Any]) -> None:
+        """Refill from ``dump()``; nothing when the saved columns are not this window's."""
+        self.clear()
+        if list(saved["columns"]) != list(self.columns):
+            return
+        for row, at in zip(saved["rows"], saved["times"], strict=True):
+            self._rows.append(tuple(float(v) for v in row))
+            self._times.append(datetime.fromisoformat(at))
+        self.added_since_check = int(saved["added_since_check"])
+
 
 class ErrorWindow:
     """Absolute errors on log fee of the latest labelled outcomes, with their event times."""
@@ -75,6 +93,14 @@ class ErrorWindow:
     def clear(self) -> None:
         self._errors.clear()
         self._times.clear()
+
+    def dump(self) -> dict[str, Any]:
+        return {"errors": list(self._errors), "times": [at.isoformat() for at in self._times]}
+
+    def load(self, saved: Mapping[str, Any]) -> None:
+        self.clear()
+        for error, at in zip(saved["errors"], saved["times"], strict=True):
+            self.add(float(error), datetime.fromisoformat(at))
 
 
 @dataclass(frozen=True)
@@ -119,6 +145,10 @@ class _Bounded(Generic[K, V]):
     def pop(self, key: K) -> V | None:
         return self._items.pop(key, None)
 
+    def items(self) -> list[tuple[K, V]]:
+        """Oldest first."""
+        return list(self._items.items())
+
     def clear(self) -> None:
         self._items.clear()
 
@@ -140,6 +170,20 @@ class OutcomeJoin:
             self.predictions.put(transfer_id, prediction)
             return None
         return _outcome(prediction, label)
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "predictions": [[tid, p.log_fee, p.model_version] for tid, p in self.predictions.items()],
+            "labels": [[tid, label.log_fee, label.at.isoformat()] for tid, label in self.labels.items()],
+        }
+
+    def load(self, saved: Mapping[str, Any]) -> None:
+        self.predictions.clear()
+        self.labels.clear()
+        for tid, log_fee, version in saved["predictions"]:
+            self.predictions.put(str(tid), Prediction(float(log_fee), str(version)))
+        for tid, log_fee, at in saved["labels"]:
+            self.labels.put(str(tid), Label(float(log_fee), datetime.fromisoformat(at)))
 
     def add_label(self, transfer_id: str, label: Label) -> Outcome | None:
         prediction = self.predictions.pop(transfer_id)

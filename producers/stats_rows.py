@@ -24,7 +24,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "id", "player_name", "team_title", "league", "season", "primary_position",
     *INT_COLUMNS, *FLOAT_COLUMNS,
 )  # fmt: skip
-POSITIONS = {"G": "Goalkeeper", "D": "Defender", "M": "Midfielder", "F": "Forward"}
+POSITIONS = {"G": "Goalkeeper", "GK": "Goalkeeper", "D": "Defender", "M": "Midfielder", "F": "Forward"}
+SUBSTITUTE = "S"  # Understat's code for "came on as a substitute": not a position
 _SEASON = re.compile(r"(?P<start>\d{4})/(?P<end>\d{2})")
 
 
@@ -40,7 +41,7 @@ class StatsRow:
     team: str
     league: str
     season: int
-    position: str
+    position: str | None  # None: the source only says "substitute"
     counts: dict[str, int]
     amounts: dict[str, float]
 
@@ -85,9 +86,7 @@ def _parse(path: str, line: int, raw: bytes, cell: dict[str, str]) -> StatsRow:
             raise _RowError(f"{name} is empty")
         return value
 
-    position = POSITIONS.get(text("primary_position").upper())
-    if position is None:
-        raise _RowError(f"primary_position {cell['primary_position']!r} is not one of G, D, M, F")
+    position = _position(text("primary_position"), cell.get("position", ""))
     return StatsRow(
         path=path,
         line=line,
@@ -101,6 +100,16 @@ def _parse(path: str, line: int, raw: bytes, cell: dict[str, str]) -> StatsRow:
         counts={name: _count(name, cell[name]) for name in INT_COLUMNS},
         amounts={name: _amount(name, cell[name]) for name in FLOAT_COLUMNS},
     )
+
+
+def _position(primary: str, codes: str) -> str | None:
+    """The first real position code of primary_position, then of position ("D M S" -> D)."""
+    for code in (*primary.upper().split(), *codes.upper().split()):
+        if code in POSITIONS:
+            return POSITIONS[code]
+        if code != SUBSTITUTE:
+            raise _RowError(f"position code {code!r} is not one of GK, D, M, F, S")
+    return None
 
 
 def _season(value: str) -> int:

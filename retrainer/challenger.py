@@ -9,6 +9,7 @@ import pandas as pd
 
 from features.vector import FEATURE_NAMES
 from modelstore.artifact import ModelArtifact
+from retrainer.exceptions import NotEnoughNewData
 from retrainer.training import evaluate, train_model
 from retrainer.window import TrainingWindow
 
@@ -41,10 +42,7 @@ class Comparison:
 
 
 MIN_HOLDOUT_ROWS = 50
-
-
-class NotEnoughNewData(ValueError):
-    """Too few labelled transfers since the champion's training window to judge a challenger."""
+__all__ = ["MIN_HOLDOUT_ROWS", "Comparison", "NotEnoughNewData", "compare", "split_holdout"]
 
 
 def split_holdout(

@@ -1,28 +1,31 @@
-"""`mlops-fc retrainer`: consume drift events and turn each into one registry outcome.
+"""`mlops-fc retrainer`: consume drift events and retrain requests, each into one registry outcome.
 
 An event's offset is committed only after its outcome is recorded (promoted, rejected or
 skipped), so a retrainer killed mid-training meets the event again after a restart; the
-handler's registry checks make that second meeting finish the first, not repeat it.
+handler's registry checks make that second meeting finish the first, not repeat it. The
+consume loop is the shared one (stack/consume_loop.py): undecodable events go to the
+dead-letter topic, outages of Kafka and Redis are retried with backoff.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import cast
 
 from confluent_kafka import Message
-from redis.lock import Lock
 
-from modelstore.lifecycle import Registry
-from retrainer.handler import DriftHandler, Outcome
+from retrainer.bootstrap import build_handler
+from retrainer.handler import Outcome
+from retrainer.trigger import Trigger
+from schemas.codec import decode
+from schemas.commands import RetrainRequested
 from schemas.monitoring import DriftDetected
 from schemas.topics import DEAD_LETTERS, MONITORING_DRIFT
-from stack.consume_loop import ConsumeLoop, expecting
+from stack.consume_loop import ConsumeLoop, LoopStopped
 from stack.dead_letters import DeadLetters
 from stack.kafka_clients import make_consumer, make_producer
-from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,42 +33,38 @@ SOURCE = "retrainer"
 # Training on all history takes minutes: stay in the group while it runs.
 MAX_POLL_INTERVAL_MS = 60 * 60 * 1000
 
+RetrainTrigger = DriftDetected | RetrainRequested
+
 
 def run_retrainer(
     settings: Settings,
     stop: threading.Event,
-    on_outcome: Callable[[DriftDetected, Outcome], None] | None = None,
+    on_outcome: Callable[[RetrainTrigger, Outcome], None] | None = None,
 ) -> None:
-    """Handle drift events one at a time until ``stop`` is set (checked between events)."""
+    """Handle drift events and retrain requests one at a time until ``stop`` is set."""
     consumer = make_consumer(
         settings,
         group_id=f"{settings.topic_prefix}mlops-fc-retrainer",
         **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS},
     )
     producer = make_producer(settings)
-    redis = redis_client(settings)
-    registry = Registry.connect(settings, producer, source=SOURCE)
-    handler = DriftHandler(registry, redis)
-    # One retrain at a time even with several retrainer processes (partitions may be split).
-    # The lock expires unless renewed, so a killed holder blocks the others for one TTL at most.
-    lock = redis.lock(
-        f"{settings.topic_prefix}mlops-fc:retrainer:lock", timeout=settings.retrain_lock_ttl_s, blocking=True
-    )
+    handler = build_handler(settings, producer, stop, source=SOURCE)
 
-    def handle(_message: Message, event: DriftDetected) -> None:
+    def handle(_message: Message, event: RetrainTrigger) -> None:
         if event.model_name != settings.model_name:
             return
-        with lock, _renewed(lock, settings.retrain_lock_ttl_s / 3):
-            outcome = handler.handle(event)
-        log.info("drift event %s -> %s: %s", event.event_id, outcome.status, outcome.reason)
+        outcome = handler.handle(Trigger.of(event))
+        if outcome is None:  # stopped while Redis was away: the event stays uncommitted
+            raise LoopStopped("stopped before the event's outcome was recorded")
+        log.info("%s %s -> %s: %s", event.event_type, event.event_id, outcome.status, outcome.reason)
         if on_outcome is not None:
             on_outcome(event, outcome)
 
     # One event a batch: its offset is committed as soon as its outcome is recorded.
-    loop = ConsumeLoop(
+    loop: ConsumeLoop[RetrainTrigger] = ConsumeLoop(
         consumer=consumer,
         dead_letters=DeadLetters(producer, settings.topic(DEAD_LETTERS.name), SOURCE),
-        decode=expecting(DriftDetected),
+        decode=_decode,
         handle=handle,
         name=SOURCE,
         batch_size=1,
@@ -76,19 +75,6 @@ def run_retrainer(
         producer.flush(30)
 
 
-@contextmanager
-def _renewed(lock: Lock, every_s: float) -> Iterator[None]:
-    """Keep ``lock`` alive while the block runs (training may outlast its TTL)."""
-    done = threading.Event()
-
-    def renew() -> None:
-        while not done.wait(every_s):
-            lock.reacquire()
-
-    renewer = threading.Thread(target=renew, name="retrainer-lock", daemon=True)
-    renewer.start()
-    try:
-        yield
-    finally:
-        done.set()
-        renewer.join()
+def _decode(message: Message) -> RetrainTrigger:
+    event = decode(message.value(), message.headers(), expected=MONITORING_DRIFT.value_schema)
+    return cast(RetrainTrigger, event)  # what expected= lets through

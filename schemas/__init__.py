@@ -1,6 +1,7 @@
 """Event contracts: pydantic models, the topic catalogue and the wire codec."""
 
 from schemas.codec import dead_letter, decode, encode, encode_for, key_for
+from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
 from schemas.exceptions import (
@@ -39,6 +40,7 @@ __all__ = [
     "PredictionRequest",
     "PredictionRequestV1",
     "PredictionResult",
+    "RetrainRequested",
     "SchemaDecodeError",
     "SchemaError",
     "TopicMismatchError",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
@@ -152,6 +153,11 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "yellow_cards": 5,
         "red_cards": 0,
         "known_at": season_end(2011),
+    },
+    RetrainRequested: {
+        "model_name": "transfer-fee",
+        "requested_by": "ana@ops",
+        "reason": "new season's transfers are in",
     },
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -37,19 +36,3 @@ class DriftDetected(Event):
         if self.kind == "performance" and self.online_error is None:
             raise ValueError("performance drift needs online_error")
         return self
-
-    @classmethod
-    def manual(cls, model_name: str, model_version: str | None, source: str) -> DriftDetected:
-        """A retrain asked for by hand: method 'manual', an empty window, no scores."""
-        now = datetime.now(UTC)
-        return cls(
-            source=source,
-            model_name=model_name,
-            model_version=model_version or "none",
-            kind="feature",
-            method="manual",
-            window_start=now,
-            window_end=now,
-            window_size=0,
-            threshold=0.0,
-        )

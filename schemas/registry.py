@@ -7,6 +7,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import Field, TypeAdapter
 
+from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
@@ -24,6 +25,7 @@ AnyEvent = Annotated[
     | Annotated[PredictionRequestV1 | PredictionRequest, Field(discriminator="schema_version")]
     | PredictionResult
     | DriftDetected
+    | RetrainRequested
     | ModelRegistered
     | ModelPromoted
     | ModelRejected

@@ -31,7 +31,7 @@ class PlayerSeasonStats(Event):
     season: Season
     league: NonEmptyStr
     team: NonEmptyStr = Field(description="The team as the stats source names it.")
-    position: StatsPosition
+    position: StatsPosition | None = Field(default=None, description="None when the source does not say.")
     games: Count
     minutes: Count
     goals: Count

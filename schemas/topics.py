@@ -8,8 +8,11 @@ lookups then stay local to the partition it owns (co-partitioning).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
+
+from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
 from schemas.lifecycle import ModelLifecycleEvent
@@ -89,11 +92,14 @@ PLAYERS_SEASON_STATS = TopicSpec(
     description="A player's season totals (games, minutes, goals, xG...), known at the season's end.",
     retention_ms=FOREVER,
 )
+# The retrainer's inbox: drift found by the monitor and retrains asked for by hand. Keyed by
+# model name (both carry it; a request names no model version); one partition keeps order.
+RETRAIN_TRIGGER = Annotated[DriftDetected | RetrainRequested, Field(discriminator="event_type")]
 MONITORING_DRIFT = TopicSpec(
     name="monitoring.drift",
-    key="model_version",
-    value_schema=DriftDetected,
-    description="Feature or performance drift detected against the current model.",
+    key="model_name",
+    value_schema=RETRAIN_TRIGGER,
+    description="Drift detected against the current model, and retrains requested by hand.",
     partitions=1,
     retention_ms=FOREVER,
 )

@@ -85,18 +85,21 @@ class ConsumeLoop(Generic[E]):
     backoff: Backoff = field(default_factory=Backoff)
     transient: tuple[type[BaseException], ...] = TRANSIENT
     processed: int = 0  # messages handled (or dead-lettered) and committed
+    stopped_between_batches: bool = False  # run() ended with every handled batch committed
     _errors_seen: dict[int, float] = field(default_factory=dict)
 
     def run(self, topics: Sequence[str], stop: threading.Event) -> None:
         """Subscribe and process batches until ``stop`` is set; closes the consumer on the way out."""
         self.consumer.subscribe(list(topics))
         log.info("%s reading %s", self.name, ", ".join(topics))
+        self.stopped_between_batches = False
         try:
             while not stop.is_set():
                 try:
                     self.step(stop)
                 except LoopStopped:
-                    break
+                    return
+            self.stopped_between_batches = True
         finally:
             self.dead_letters.flush()
             self.consumer.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from stack.kafka_connection import KafkaConnection, kafka_connection
 from stack.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
@@ -65,17 +68,39 @@ def make_admin(settings: Settings, **overrides: Any) -> AdminClient:
 
 
 def metadata_ok(connection: KafkaConnection | Settings, timeout: float = 2.0) -> bool:
+    return kafka_refusal(connection, timeout) is None
+
+
+def kafka_refusal(connection: KafkaConnection | Settings, timeout: float = 2.0) -> str | None:
+    """None when a metadata request names a broker; else why not, naming the setting to fix.
+
+    Quiet on purpose: readiness polls expect refused connections while a broker starts.
+    """
     if isinstance(connection, Settings):
         connection = kafka_connection(connection)
+    seen: list[KafkaError] = []
     config = connection.confluent(
-        **{"socket.connection.setup.timeout.ms": 1000, "log_level": 0, "logger": _SILENT}
+        **{
+            "socket.connection.setup.timeout.ms": 1000,
+            "log_level": 0,
+            "logger": _SILENT,
+            "error_cb": seen.append,
+        }
     )
-    config.pop("error_cb")  # readiness polls expect refusals while the broker starts
     admin = AdminClient(config)
     try:
-        return len(admin.list_topics(timeout=timeout).brokers) > 0
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
+        if len(admin.list_topics(timeout=timeout).brokers) > 0:
+            return None
+    except KafkaException as exc:
+        seen.append(exc.args[0])
+    except Exception as exc:  # noqa: BLE001 - any other failure also means "not ready"
+        log.debug("metadata request failed: %r", exc)
+    admin.poll(0.1)  # serve the error callbacks of the attempt
+    for error in seen:
+        hint = connection.refusal_hint(error) if isinstance(error, KafkaError) else None
+        if hint is not None:
+            return hint
+    return f"Kafka does not answer at {connection.bootstrap_servers} (MLOPS_FC_KAFKA_BOOTSTRAP_SERVERS)"
 
 
 class _SilentLogger:

@@ -18,6 +18,7 @@ from devstack.processes import free_port
 from devstack.services import Service, start_service
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
+from schemas.exceptions import SchemaDecodeError
 from schemas.positions import Position
 from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted
@@ -111,6 +112,7 @@ class ResultCollector:
         )
         self._consumer.subscribe([settings.topic(PREDICTIONS_RESULTS.name)])
         self.results: dict[str, list[PredictionResult]] = defaultdict(list)
+        self.undecodable = 0
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -119,11 +121,13 @@ class ResultCollector:
     def _run(self) -> None:
         while not self._stop.is_set():
             messages = self._consumer.consume(num_messages=1000, timeout=0.2)
-            decoded = [
-                decode(m.value(), m.headers(), expected=PredictionResult)
-                for m in messages
-                if m.error() is None
-            ]
+            decoded = []
+            for message in messages:
+                if message.error() is None:
+                    try:
+                        decoded.append(decode(message.value(), message.headers(), expected=PredictionResult))
+                    except SchemaDecodeError:
+                        self.undecodable += 1  # a poison test's junk: the services dead-letter it
             if decoded:
                 with self._changed:
                     for result in decoded:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -92,9 +93,10 @@ def test_flows_page_shows_the_pipeline_and_answers_a_prediction(api: RunningApi,
         return bool(browser.eval(expression))
 
     assert wait_until(lambda: page_shows("document.readyState === 'complete'"), 60)
-    # The graph: every service and catalogue topic is a node.
-    assert wait_until(lambda: page_shows("document.querySelectorAll('#graph g').length >= 13"), WAIT)
+    # The graph: every running service and every catalogue topic is a node; no sink runs here.
+    assert wait_until(lambda: page_shows("document.querySelectorAll('#graph g').length === 12"), WAIT)
     assert browser.eval("document.querySelector('#graph g[data-node=\"worker\"]') !== null")
+    assert browser.eval("document.querySelector('#graph g[data-node=\"sink\"]') === null")
     # The model timeline shows the first promotion; the latest messages of a topic are listed.
     assert wait_until(
         lambda: page_shows("document.getElementById('timeline').textContent.includes('promoted v1')"), WAIT
@@ -104,6 +106,12 @@ def test_flows_page_shows_the_pipeline_and_answers_a_prediction(api: RunningApi,
     assert wait_until(
         lambda: page_shows("document.querySelectorAll('#messages tr.clickable').length > 0"), WAIT
     )
+
+    # The form starts from a player and clubs the system has seen, not from made-up names.
+    assert wait_until(
+        lambda: page_shows("document.getElementById('predict-form').player_id.value !== ''"), WAIT
+    )
+    assert browser.eval("document.getElementById('predict-form').player_id.value.startsWith('p7-')")
 
     # Ask for a prediction through the form, as a person would.
     browser.eval(
@@ -120,7 +128,8 @@ def test_flows_page_shows_the_pipeline_and_answers_a_prediction(api: RunningApi,
     status = browser.eval("document.getElementById('prediction-result').dataset.status")
     text = browser.eval("document.getElementById('prediction-result').textContent")
     assert status == "ok", text
-    assert "€" in browser.eval("document.getElementById('prediction-fee').textContent")
+    fee = browser.eval("document.getElementById('prediction-fee').textContent")
+    assert re.fullmatch(r"[\d.]+ (M|k) EUR( \([\d.k]+-[\d.k]+\))?", fee), fee  # "4.6 M EUR (2.1-9.8)"
     assert "inference-worker/w1" in text and "v1" in text
 
     shot = browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)

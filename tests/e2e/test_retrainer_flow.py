@@ -14,9 +14,9 @@ from modelstore.mlflow_registry import TAG_SHA256, champion_version, list_versio
 from modelstore.redis_cache import ModelCache
 from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
 from schemas.codec import decode
+from schemas.commands import RetrainRequested
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRejected
-from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest
 from schemas.records import TransferCompleted
 from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
@@ -43,8 +43,8 @@ SHIFTED = inflated(
 )
 
 
-def manual_drift(settings: Settings) -> DriftDetected:
-    return DriftDetected.manual(settings.model_name, "1", source="test")
+def manual_drift(settings: Settings) -> RetrainRequested:
+    return RetrainRequested(source="test", model_name=settings.model_name, requested_by="test", reason="e2e")
 
 
 def lifecycle_until(

@@ -206,3 +206,61 @@ def test_topics_come_from_the_settings_with_the_prefix(tmp_path: Path) -> None:
         "p.monitoring.drift",
         "p.deadletters",
     )
+
+
+class FakeRedis(dict[str, bytes]):
+    def set(self, name: str, value: bytes) -> None:  # type: ignore[override]
+        self[name] = value
+
+    def delete(self, *names: str) -> None:
+        for name in names:
+            self.pop(name, None)
+
+
+def test_a_clean_stop_saves_the_windows_and_the_next_start_restores_them_once(
+    store: InMemoryModelStore,
+) -> None:
+    from monitoring.state import SavedState
+
+    redis = FakeRedis()
+    saved = SavedState(redis, "state")
+    # Results without their fees: vectors in the feature window, predictions pending.
+    results = [
+        _message("results", o.result, PREDICTIONS_RESULTS) for o in stream(drift_artifact("1"), 40, seed=35)
+    ]
+    first = _loop(store, [results])
+    first.state = saved
+    first.step()
+    held = first.monitor.held()
+    assert held["pending predictions"] == 40 and held["window vectors"] == 40
+    stop = threading.Event()
+    stop.set()
+    first.run(stop)  # a clean stop between batches saves
+    assert "state" in redis
+
+    second = _loop(store, [])
+    assert saved.restore(second.monitor)
+    assert second.monitor.held() == held
+    assert "state" not in redis and not saved.restore(_loop(store, []).monitor)  # loaded once
+
+
+def test_state_saved_for_another_version_is_dropped(store: InMemoryModelStore) -> None:
+    from monitoring.state import SavedState
+
+    redis = FakeRedis()
+    saved = SavedState(redis, "state")
+    loop = _loop(
+        store,
+        [
+            [
+                _message("results", o.result, PREDICTIONS_RESULTS)
+                for o in stream(drift_artifact("1"), 5, seed=36)
+            ]
+        ],
+    )
+    loop.step()
+    saved.save(loop.monitor)
+    store.publish(MODEL, sign_artifact(drift_artifact("2", seed=5), KEY), "2")
+    fresh = _loop(store, [])
+    assert fresh.monitor.version == "2" and not saved.restore(fresh.monitor)
+    assert fresh.monitor.held()["pending predictions"] == 0

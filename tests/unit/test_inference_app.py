@@ -40,7 +40,7 @@ def test_the_app_registers_both_agents_the_table_and_a_static_member_named_after
     assert app.conf.consumer_group_instance_id == "w7"
     assert app.conf.id == "t-mlops-fc-worker"
     topics = cast(Any, app.agents["player-state"].channel).topics
-    assert set(topics) == {"t-players.records", "t-transfers.completed"}
+    assert set(topics) == {"t-players.records", "t-transfers.completed", "t-players.season-stats"}
 
 
 def test_static_membership_can_be_turned_off(tmp_path: Path) -> None:

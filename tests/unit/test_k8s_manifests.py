@@ -114,7 +114,7 @@ def test_each_overlay_configures_valid_settings(
     if overlay == "local":
         env.update(one(resources, "Secret", manifests.SECRET_NAME)["stringData"])
     else:  # production holds no Secret: the operator creates it, with real values
-        real = "a-real-secret-from-the-operator"
+        real = "q8V1zK3mT0pR7wYx2cN5bL9dF4hJ6gA"  # shaped like secrets.token_urlsafe
         env.update(
             {"MLOPS_FC_MODEL_SIGNING_KEY": real, "MLOPS_FC_API_KEY": real, "MLOPS_FC_REDIS_PASSWORD": real}
         )

@@ -127,3 +127,21 @@ def test_rows_parse_into_typed_fields(tmp_path: Path) -> None:
     (row,) = read_stats_rows(write_stats(tmp_path / "s.csv", [stats_row(1, "A B", "C", 2014, minutes=90)]))
     assert not isinstance(row, BadRow)
     assert (row.season, row.position, row.counts["time"], row.amounts["xG"]) == (2014, "Forward", 90, 9.5)
+
+
+@pytest.mark.parametrize(
+    ("primary", "expected"),
+    [("GK", "Goalkeeper"), ("D", "Defender"), ("S", "Forward"), ("D F M S", "Defender")],
+)
+def test_understat_position_codes(tmp_path: Path, primary: str, expected: str) -> None:
+    # stats_row writes position "F S": a substitute-only primary falls back to it
+    (row,) = read_stats_rows(
+        write_stats(tmp_path / "s.csv", [stats_row(1, "A B", "C", 2014, position=primary)])
+    )
+    assert not isinstance(row, BadRow) and row.position == expected
+
+
+def test_only_substitute_appearances_leave_the_position_unknown(tmp_path: Path) -> None:
+    line = stats_row(1, "A B", "C", 2014, position="S").replace(",F S,", ",S,")
+    (row,) = read_stats_rows(write_stats(tmp_path / "s.csv", [line]))
+    assert not isinstance(row, BadRow) and row.position is None

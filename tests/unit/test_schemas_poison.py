@@ -43,7 +43,7 @@ def test_every_topic_has_an_event_with_timestamps_to_poison() -> None:
 def test_an_overflowing_timestamp_is_a_decode_error(event: Event, field: str, stamp: str) -> None:
     body = json.loads(event.model_dump_json())
     body[field] = stamp
-    with pytest.raises(SchemaDecodeError, match=f"{field}.*out of range"):
+    with pytest.raises(SchemaDecodeError, match=f"{field}.*(out of range|must fall in the years)"):
         decode(json.dumps(body).encode(), expected=None)
 
 

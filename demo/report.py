@@ -1,0 +1,194 @@
+"""The main job's final report: every prediction judged against its real fee, next to what
+the static first model says about the very same feature vectors; written as JSON and PNG."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from demo.prequential import Judged, Score, per_season, score
+from demo.scenario import Scenario
+from modelstore.lifecycle import Registry
+from modelstore.mlflow_registry import download_blob
+from modelstore.signing import load_artifact
+from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack
+from schemas.monitoring import DriftDetected
+from schemas.predictions import PredictionResult
+from schemas.records import TransferCompleted
+from stack.kafka_clients import make_producer
+from stack.settings import Settings
+
+
+@dataclass
+class DemoReport:
+    source: str
+    prefix: str
+    seasons: list[Score]
+    overall: Score
+    drift_events: list[dict[str, object]] = field(default_factory=list)
+    promotions: list[dict[str, object]] = field(default_factory=list)
+    rejections: list[dict[str, object]] = field(default_factory=list)
+    rollbacks: list[dict[str, object]] = field(default_factory=list)
+    windows: list[dict[str, object]] = field(default_factory=list)  # per window: MAE so far, stage times
+    requests: int = 0
+    results: int = 0
+    elapsed_s: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "prefix": self.prefix,
+            "requests": self.requests,
+            "results": self.results,
+            "elapsed_s": round(self.elapsed_s, 1),
+            "overall": self.overall.as_dict(),
+            "seasons": [s.as_dict() for s in self.seasons],
+            "drift_events": self.drift_events,
+            "promotions": self.promotions,
+            "rejections": self.rejections,
+            "rollbacks": self.rollbacks,
+            "windows": self.windows,
+        }
+
+
+def load_static(settings: Settings, version: str) -> Any:
+    """The first model, as the registry keeps it: the yardstick that never learns."""
+    registry = Registry.connect(settings, make_producer(settings), source="demo")
+    return load_artifact(download_blob(registry.client, registry.name, version), registry.signing_key)
+
+
+def build_report(
+    settings: Settings,
+    scenario: Scenario,
+    static_version: str,
+    events: list,  # type: ignore[type-arg]
+    during: dict[UUID, tuple[int, str]],
+    started: float,
+) -> DemoReport:
+    static = load_static(settings, static_version)
+    transfers = {
+        e.transfer_id: e for e in scenario.stream if isinstance(e, TransferCompleted) and e.fee_eur_m > 0
+    }
+    results: dict[str, PredictionResult] = {}
+    for event in events:
+        if isinstance(event, PredictionResult) and event.transfer_id in transfers:
+            results.setdefault(event.transfer_id, event)
+    ok = [r for r in results.values() if r.status == "ok" and r.predicted_fee_eur_m is not None]
+    import numpy as np
+
+    matrix = np.array([[r.features[n] for n in static.feature_names] for r in ok], dtype=float)
+    static_fees = np.maximum(np.expm1(static.predict(matrix)), 0.0) if ok else np.array([])
+    judged = [
+        Judged(
+            season=transfers[r.transfer_id].season,  # type: ignore[index]
+            fee_eur_m=transfers[r.transfer_id].fee_eur_m,  # type: ignore[index]
+            live_eur_m=float(r.predicted_fee_eur_m or 0.0),
+            static_eur_m=float(fee),
+            live_version=r.model_version or "",
+        )
+        for r, fee in zip(ok, static_fees, strict=True)
+    ]
+    drifts = [e for e in events if isinstance(e, DriftDetected)]
+    first_served = _first_served(events)
+    report = DemoReport(
+        source=scenario.source,
+        prefix=settings.topic_prefix,
+        seasons=per_season(judged),
+        overall=score(judged),
+        requests=len(transfers),
+        results=len(results),
+        elapsed_s=time.monotonic() - started,
+    )
+    by_trace = {d.trace_id: d for d in drifts}
+    report.drift_events = [
+        {
+            "event_id": d.event_id,
+            "kind": d.kind,
+            "method": d.method,
+            "model_version": d.model_version,
+            "at": d.occurred_at.isoformat(),
+            "during": "{} {}".format(*during[d.event_id]) if d.event_id in during else None,
+            "season": during[d.event_id][0] if d.event_id in during else None,
+            "share_drifted": d.share_drifted,
+            "online_error": d.online_error,
+            "reference_error": d.reference_error,
+            "report_uri": d.report_uri,
+        }
+        for d in drifts
+    ]
+    for event in events:
+        if isinstance(event, ModelPromoted):
+            drift = by_trace.get(event.trace_id)
+            served = first_served.get(event.version)
+            report.promotions.append(
+                {
+                    "version": event.version,
+                    "previous_version": event.previous_version,
+                    "during": "{} {}".format(*during[event.event_id]) if event.event_id in during else None,
+                    "season": during[event.event_id][0] if event.event_id in during else None,
+                    "reason": event.reason,
+                    "drift_event_id": drift.event_id if drift else None,
+                    "drift_to_first_result_s": (served - drift.occurred_at).total_seconds()
+                    if drift and served
+                    else None,
+                }
+            )
+        elif isinstance(event, ModelRejected):
+            report.rejections.append(
+                {
+                    "version": event.version,
+                    "reason": event.reason,
+                    "season": during.get(event.event_id, (None,))[0],
+                }
+            )
+        elif isinstance(event, ModelRolledBack):
+            report.rollbacks.append(
+                {"from": event.from_version, "to": event.to_version, "reason": event.reason}
+            )
+    return report
+
+
+def _first_served(events: list) -> dict[str, datetime]:  # type: ignore[type-arg]
+    first: dict[str, datetime] = {}
+    for event in events:
+        if isinstance(event, PredictionResult) and event.model_version and event.status == "ok":
+            at = event.occurred_at
+            if event.model_version not in first or at < first[event.model_version]:
+                first[event.model_version] = at
+    return first
+
+
+def write_report(report: DemoReport, out_dir: Path) -> None:
+    (out_dir / "report.json").write_text(json.dumps(report.as_dict(), indent=2, default=str))
+    _plot(report, out_dir / "report.png")
+
+
+def _plot(report: DemoReport, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seasons = [s.season for s in report.seasons]
+    fig, (mae, r2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    mae.plot(seasons, [s.live_mae_eur_m for s in report.seasons], marker="o", label="live (retrains itself)")
+    mae.plot(seasons, [s.static_mae_eur_m for s in report.seasons], marker="s", label="static 2012 model")
+    mae.set(title="Prequential MAE per season", xlabel="season", ylabel="MAE (EUR millions)")
+    r2.plot(seasons, [s.live_r2_log for s in report.seasons], marker="o", label="live")
+    r2.plot(seasons, [s.static_r2_log for s in report.seasons], marker="s", label="static 2012 model")
+    r2.set(title="R² on log fee per season", xlabel="season", ylabel="R²")
+    for promotion in report.promotions:
+        if promotion.get("drift_event_id") is not None and promotion.get("season") is not None:
+            for axis in (mae, r2):
+                axis.axvline(float(promotion["season"]), color="grey", linestyle=":", linewidth=1)  # type: ignore[arg-type]
+    mae.legend()
+    r2.legend()
+    fig.suptitle(f"mlops-fc demo on {report.source} data ({datetime.now(UTC):%Y-%m-%d}); dotted: promotions")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

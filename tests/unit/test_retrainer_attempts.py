@@ -1,0 +1,78 @@
+"""A trigger is retried through Redis outages and lost locks, and given up only on stop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import cast
+
+import pytest
+import redis
+
+from retrainer.attempts import Backoff, LockedHandler
+from retrainer.exceptions import LockLostError
+from retrainer.handler import DriftHandler, Outcome
+from retrainer.trigger import Trigger
+from schemas.commands import RetrainRequested
+from schemas.examples import example_of
+
+TRIGGER = Trigger.of(example_of(RetrainRequested))
+NO_WAIT = Backoff(first_s=0.0, max_s=0.0)
+
+
+@dataclass
+class FlakyHandler:
+    failures: list[Exception]
+    calls: int = 0
+
+    def handle(self, trigger: Trigger) -> Outcome:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return Outcome("promoted", "won", "2")
+
+
+@dataclass
+class CountingLock:
+    holds: int = 0
+    refuse: list[Exception] = field(default_factory=list)
+
+    @contextmanager
+    def held(self, stop: threading.Event) -> Iterator[object]:
+        if self.refuse:
+            raise self.refuse.pop(0)
+        self.holds += 1
+        yield self
+
+
+def locked(handler: FlakyHandler, lock: CountingLock, stop: threading.Event | None = None) -> LockedHandler:
+    return LockedHandler(cast(DriftHandler, handler), lock, stop or threading.Event(), NO_WAIT)
+
+
+def test_redis_errors_and_lost_locks_are_retried_until_an_outcome() -> None:
+    handler = FlakyHandler([redis.ConnectionError("refused"), LockLostError("expired")])
+    lock = CountingLock(refuse=[redis.TimeoutError("no answer")])
+    outcome = locked(handler, lock).handle(TRIGGER)
+    assert outcome == Outcome("promoted", "won", "2")
+    assert (handler.calls, lock.holds) == (3, 3)
+
+
+def test_a_stop_during_an_outage_gives_up_without_an_outcome() -> None:
+    stop = threading.Event()
+    stop.set()
+    handler = FlakyHandler([])
+    assert locked(handler, CountingLock(), stop).handle(TRIGGER) is None
+    assert handler.calls == 0
+
+
+def test_other_errors_are_not_retried() -> None:
+    handler = FlakyHandler([RuntimeError("a bug")])
+    with pytest.raises(RuntimeError, match="a bug"):
+        locked(handler, CountingLock()).handle(TRIGGER)
+    assert handler.calls == 1
+
+
+def test_backoff_doubles_up_to_its_ceiling() -> None:
+    assert Backoff(first_s=0.5, max_s=3.0).delays() == [0.5, 1.0, 2.0, 3.0]
