@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 from devstack.local import LocalStack  # noqa: E402
 from devstack.processes import free_port, is_alive  # noqa: E402
 from devstack.services import Service, start_service  # noqa: E402
-from retrainer.initial import train_initial  # noqa: E402
 from schemas.codec import encode_for  # noqa: E402
 from schemas.envelope import Event  # noqa: E402
 from schemas.predictions import PredictionRequest  # noqa: E402
@@ -51,7 +50,7 @@ from stack.kafka_clients import make_producer  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 from tests.api_stack import HISTORY  # noqa: E402
-from tests.faults.api_load import ApiLoad, wait_until  # noqa: E402
+from tests.faults.api_load import ApiLoad, first_model, wait_until  # noqa: E402
 from tests.flow_helpers import publish  # noqa: E402
 from tests.stack_fixtures import local_stack_settings  # noqa: E402
 
@@ -177,7 +176,7 @@ def main() -> None:
             stack.up()
             ensure_topics(settings)
             publish(settings, TRANSFERS_COMPLETED, HISTORY)
-            train_initial(settings, transfers=HISTORY)
+            first_model(settings)
             metrics = str(free_port())
             services.append(
                 start_service(settings, "worker", "worker", "--name", "w1", "--metrics-port", metrics)

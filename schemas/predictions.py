@@ -20,7 +20,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100  # the seasons a request may be about
 def _plausible_utc(value: datetime) -> datetime:
     # Checked before the UTC conversion: year 1 at +01:00 or 9999 at -01:00 overflow there.
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
+        raise ValueError(f"out of range: must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
     return value.astimezone(UTC)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 MIN_LENGTH = 16
 MIN_DISTINCT = 8
 # Lower-cased, letters and digits only: "CHANGE_ME", "change-me" and "ChangeMe" are one word.
-PLACEHOLDER_MARKERS = ("change", "devonly", "placeholder", "example", "password", "secret", "default")
+PLACEHOLDER_MARKERS = ("change", "devonly", "placeholder", "example", "default")
 
 
 def weakness(value: str) -> str | None:

@@ -15,8 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+from confluent_kafka import KafkaException
 
-from tests.api_stack import body
+from retrainer.initial import train_initial
+from stack.settings import Settings
+from tests.api_stack import HISTORY, body
 
 ACCEPTED = (200, 202)
 REFUSED = (503,)
@@ -96,6 +99,20 @@ class ApiLoad:
                 return found
             self._stop.wait(0.2)  # poll interval of a condition bounded by the deadline
         return None
+
+
+def first_model(settings: Settings, attempts: int = 5) -> str:
+    """train_initial on HISTORY, again while a fresh stack's topics still elect their leaders
+    (seen: NOT_LEADER_FOR_PARTITION from the season-stats topic right after creation)."""
+    for attempt in range(attempts):
+        try:
+            return train_initial(settings, transfers=HISTORY).version
+        except KafkaException as exc:
+            if attempt == attempts - 1:
+                raise
+            print(f"first model: {exc}; again", flush=True)
+            threading.Event().wait(2.0)  # leader election: a pause, then the same call again
+    raise AssertionError("unreachable")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, every_s: float = 0.2) -> bool:

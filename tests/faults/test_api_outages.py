@@ -24,13 +24,12 @@ import pytest
 from devstack.local import LocalStack
 from devstack.processes import is_alive
 from devstack.services import Service
-from retrainer.initial import train_initial
 from schemas.topics import PREDICTIONS_RESULTS, TRANSFERS_COMPLETED
 from stack.settings import Settings
 from stack.topic_admin import ensure_topics
 from tests.api_helpers import RunningApi, running_api
 from tests.api_stack import HISTORY
-from tests.faults.api_load import ApiLoad, problems, wait_until
+from tests.faults.api_load import ApiLoad, first_model, problems, wait_until
 from tests.flow_helpers import ResultCollector, collecting, publish, running_workers
 from tests.flow_helpers import _read_all as read_all
 from tests.stack_fixtures import local_stack_settings
@@ -67,7 +66,7 @@ def persistent_stack(tmp_path: Path) -> Iterator[tuple[LocalStack, Settings]]:
 @contextmanager
 def served(stack: LocalStack, settings: Settings) -> Iterator[Served]:
     publish(settings, TRANSFERS_COMPLETED, HISTORY)
-    assert train_initial(settings, transfers=HISTORY).version == "1"
+    assert first_model(settings) == "1"
     with (
         running_workers(settings, "w1") as (worker,),
         running_api(settings, "api", api_result_timeout_s=5.0) as api,
