@@ -89,7 +89,8 @@ def test_the_flows_page_follows_the_run(main_job: MainJob, browser: DevTools) ->
     def shows(expression: str) -> bool:
         return bool(browser.eval(expression))
 
-    timeline = "document.getElementById('timeline').textContent"
+    assert wait_until(lambda: shows("document.readyState === 'complete'"), SEEN_S)
+    timeline = "(document.getElementById('timeline')?.textContent ?? '')"
     assert wait_until(lambda: shows(f"{timeline}.includes('promoted v1')"), SEEN_S), main_job.output()
     before = browser.eval(timeline)
     assert "promoted v2" not in before
