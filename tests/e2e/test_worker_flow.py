@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devstack.services import Service
 from features.store import InMemoryFeatureStore
+from modelstore.lifecycle import Registry
 from modelstore.redis_cache import ModelCache
 from retrainer.initial import train_initial
 from schemas.lifecycle import ModelPromoted
 from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
 from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_REQUESTS, TRANSFERS_COMPLETED
+from stack.kafka_clients import make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.e2e.conftest import HISTORY
@@ -26,6 +29,7 @@ from tests.flow_helpers import (
     publish,
     publish_in_order,
     running_workers,
+    serving_version,
 )
 
 RESULT_TIMEOUT = 180.0
@@ -237,3 +241,54 @@ def test_two_workers_share_the_load_and_answer_every_request_once(
         offline.apply(transfer)
     for request, (result,) in zip(stream, answered, strict=True):
         assert result.features == pytest.approx(offline.vector_for(request))
+
+
+def _wait_serving(worker: Service, version: int, timeout: float = RESULT_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if serving_version(worker) == version:
+            return
+        time.sleep(0.25)  # noqa: sleep-ok - poll interval, bounded by the deadline
+    raise AssertionError(f"the worker never served version {version}: {worker.log_tail()}")
+
+
+@pytest.mark.faults
+def test_a_refused_blob_does_not_poison_a_later_legitimate_promotion(served: Settings) -> None:
+    """Issue 14.5: a pointer to a copied blob is refused; promoting the real version later is served."""
+    cache = ModelCache(redis_client(served), prefix=served.topic_prefix)
+    during, after = requests(50, "refused"), requests(50, "legit")
+    with collecting(served) as results, running_workers(served, "w1") as (worker,):
+        _wait_serving(worker, 1)
+        second = train_initial(served, transfers=history(900, seed=5))  # v2, promoted
+        _wait_serving(worker, int(second.version))
+        # The attacker copies version 2's blob under version 1 and points `current` at it.
+        _, blob_2 = cache.fetch_current(served.model_name)  # type: ignore[misc]
+        key = cache.publish(served.model_name, blob_2, "1")
+        publish(
+            served,
+            MODELS_LIFECYCLE,
+            [
+                ModelPromoted(
+                    source="attacker",
+                    model_name=served.model_name,
+                    version="1",
+                    previous_version=second.version,
+                    artifact_key=key,
+                    artifact_sha256="0" * 64,
+                    reason="copied blob",
+                )
+            ],
+        )
+        publish(served, PREDICTIONS_REQUESTS, during)
+        assert not results.wait_for_ids([r.request_id for r in during], RESULT_TIMEOUT), worker.log_tail()
+        # The operator promotes the real version 1 from the registry (verified, then published).
+        registry = Registry.connect(served, make_producer(served), source="operator")
+        registry.promote_existing("1", reason="roll back to the first model")
+        registry.producer.flush(30)
+        _wait_serving(worker, 1)
+        publish(served, PREDICTIONS_REQUESTS, after)
+        assert not results.wait_for_ids([r.request_id for r in after], RESULT_TIMEOUT), worker.log_tail()
+        log = worker.log_tail(400)
+    assert {results.results[r.request_id][0].model_version for r in during} == {second.version}
+    assert {results.results[r.request_id][0].model_version for r in after} == {"1"}
+    assert "refus" in log.lower(), log
