@@ -8,6 +8,8 @@ import pytest
 
 from demo.demo import run_demo
 from demo.scenario import SyntheticPlan, load_scenario
+from devstack.processes import free_port
+from devstack.services import start_service
 from producers.synthetic import DriftSpec
 from stack.settings import Settings
 
@@ -21,7 +23,19 @@ def test_a_shifted_stream_gives_drift_a_retrain_a_promotion_and_the_new_model_se
     scenario = load_scenario(None, base_until=2012, last_season=2015, synthetic=plan)
     assert scenario.source == "synthetic"
     loop = settings.model_copy(update={"retrain_cooldown_s": 0.0})
-    report = run_demo(loop, scenario, tmp_path)
+    # run_demo drives the services that run (`mlops-fc run` starts them with `up`): start them here.
+    services = [
+        start_service(
+            loop, "worker-1", "worker", "--name", "loop-worker-1", "--metrics-port", str(free_port())
+        ),
+        start_service(loop, "monitor", "monitor"),
+        start_service(loop, "retrainer", "retrainer"),
+    ]
+    try:
+        report = run_demo(loop, scenario, tmp_path)
+    finally:
+        for service in services:
+            service.stop()
     assert report.results == report.requests > 0  # every replayed request answered
     assert report.drift_events, "no drift event on a shifted stream"
     promoted = [p for p in report.promotions if p["drift_event_id"] is not None]
