@@ -149,7 +149,7 @@ def _step(
             raise StageStuck(f"{group} did not catch up with {', '.join(inputs)}\n{hooks.explain()}")
         marks.append(time.monotonic())
     names = ("publish", "answered", "monitor", "retrainer")
-    return {name: round(b - a, 3) for name, a, b in zip(names, marks, marks[1:], strict=True)}
+    return {name: round(b - a, 3) for name, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
 
 
 def _serving(results: list[PredictionResult]) -> str | None:
