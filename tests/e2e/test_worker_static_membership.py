@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer
 
 from inference.faust.leave_on_stop import leave_group_on_stop
 from schemas.topics import PREDICTIONS_REQUESTS
+from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
 SESSION_TIMEOUT_MS = 45_000
@@ -25,7 +26,7 @@ HAND_OVER_DEADLINE_S = SESSION_TIMEOUT_MS / 1000 / 2
 def member(settings: Settings, group: str, instance: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         settings.topic(PREDICTIONS_REQUESTS.name),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_connection(settings).aiokafka(),
         group_id=group,
         group_instance_id=instance,
         session_timeout_ms=SESSION_TIMEOUT_MS,
