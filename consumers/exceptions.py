@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stack.exceptions import TransientError
+
 
 class ConsumersError(Exception):
     """Root of every error raised by the consumers package."""
@@ -19,5 +21,9 @@ class NotReadyError(ConsumersError):
     """A reader or client is not started yet (or was stopped)."""
 
 
-class StoreUnavailable(ConsumersError):
-    """Redis (results, model pointer, worker heartbeats) did not answer; retry later (HTTP 503)."""
+class StoreUnavailable(ConsumersError, TransientError):
+    """Redis (results, model pointer, worker heartbeats) did not answer; retry later (HTTP 503).
+
+    A TransientError too: the shared consume loop (the sink) retries it with backoff instead
+    of dead-lettering the batch or dying.
+    """
