@@ -33,10 +33,11 @@ from stack.dead_letters import DeadLetters
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
+from stack.worker_heartbeat import KEY_PREFIX
 
 log = logging.getLogger(__name__)
 SOURCE = "alerts"
-HEARTBEAT_PATTERN = "mlops-fc:worker:*"
+HEARTBEAT_PATTERN = f"{KEY_PREFIX}*"
 
 
 def decode_alertable(message: Message) -> Event:

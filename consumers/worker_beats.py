@@ -20,15 +20,11 @@ import redis
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
 from consumers.result_store import redis_errors
+from stack.worker_heartbeat import heartbeat_key
 
 log = logging.getLogger(__name__)
-HEARTBEAT_KEY = "mlops-fc:worker:"
 SCAN_EVERY_S = 30.0
 NAMES_KEPT = 1_000
-
-
-def heartbeat_key(worker: str) -> str:
-    return f"{HEARTBEAT_KEY}{worker}"
 
 
 class WorkerBeat(BaseModel):

@@ -17,9 +17,9 @@ from typing import Protocol
 import redis
 
 from inference.model_holder import ModelHolder
+from stack.worker_heartbeat import heartbeat_key
 
 log = logging.getLogger(__name__)
-KEY_PREFIX = "mlops-fc:worker:"
 TTL_INTERVALS = 3
 
 
@@ -27,10 +27,6 @@ class HeartbeatStore(Protocol):
     """redis.Redis in the worker, a dict-backed fake in unit tests."""
 
     def set(self, name: str, value: str, ex: int | None = None) -> object: ...
-
-
-def heartbeat_key(worker: str) -> str:
-    return f"{KEY_PREFIX}{worker}"
 
 
 class Heartbeat:
