@@ -2,7 +2,7 @@
 
 On the local stack (started if it is not running), in a fresh topic namespace: a synthetic
 history is published and a first model trained on it (version 1), then one `mlops-fc
-worker` subprocess serves four measurements in one run:
+worker` subprocess serves five measurements in one run:
 
 a. throughput: N requests (encoded up front) produced as fast as the client takes them;
    time from the first send to the last of the N results consumed, and the steady rate
@@ -13,12 +13,19 @@ b. passthrough: the very same request bytes through a bare confluent-kafka
    producer settings), timed the same way; then the ratio worker / passthrough of the
    steady rates (the end-to-end ratio next to it). For scale, the same bytes through the
    Faust floor (bench/faust_floor.py: a Faust agent set up like the worker that forwards
-   each request unchanged), so the part Faust itself takes is measured in the same run;
+   each request unchanged), so the part Faust itself takes is measured in the same run.
+   Next to each rate, the CPU per request (the process's user+system CPU over the phase
+   divided by the requests; bench/cpu.py): throughput moves with the machine's load, CPU
+   per request far less, and it decides how many cores a deployment needs;
+p. profile: the throughput run again with py-spy sampling the worker (bench/profile_split.py,
+   when py-spy is installed): its CPU split into decode, state, vector, predict, result,
+   encode, produce, the rest of ours, and Faust (with aiokafka and the event loop);
 c. latency at a fixed offered rate (default 1,000/s for 10 s, sent with linger 1 ms as the
    REST facade sends): result consumed time minus request send time, by request id,
-   p50/p90/p99/max; the worker's own share of it (request timestamp to result built) and
-   the part of that spent queued before its batch started next to it, with the worker's
-   batches per second and their mean size (from its /metrics);
+   p50/p90/p99/max and the worker's CPU per request; the worker's own share of it
+   (request timestamp to result built) and the part of that spent queued before its batch
+   started next to it, with the worker's batches per second and their mean size (from its
+   /metrics);
 d. hot swap: requests flow at a steady rate, a second model is trained on another history
    and promoted (retrainer.initial.train_initial, in a child process); time from the
    promotion (train_initial returned, i.e. ModelPromoted delivered) to the first result
@@ -26,11 +33,13 @@ d. hot swap: requests flow at a steady rate, a second model is trained on anothe
 
     .venv/bin/python bench/inference.py [--requests 20000] [--rate 1000] [--seconds 10]
                                         [--swap-rate 200] [--keep]
-                                        [--phases throughput,latency,swap]
+                                        [--phases throughput,profile,latency,swap]
 
-Targets: worker >= 25% of the passthrough; p99 <= 50 ms at 1,000/s; swap within 1 s with
-zero failed requests. The machine has 2 cores shared with whatever else runs: the load
-average is printed next to each figure. Last line: one JSON object with all figures.
+Targets: worker >= 25% of the passthrough; worker >= 70% of the Faust floor end to end and
+its CPU per request <= 1.3 times the floor's per message (issue 17); p99 <= 50 ms at
+1,000/s; swap within 1 s with zero failed requests. The machine has 2 cores shared with
+whatever else runs: the load average is printed next to each figure. Last line: one JSON
+object with all figures.
 """
 
 from __future__ import annotations
@@ -51,7 +60,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
-from bench import faust_floor  # noqa: E402
+from bench import faust_floor, profile_split  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
 from bench.harness import (  # noqa: E402
     Encoded,
     PacedSender,
@@ -85,6 +95,7 @@ WARM_UP = 500
 SWAP_MAX_S = 300  # requests encoded for the swap phase: this many seconds' worth
 RESULT_TIMEOUT_S = 300.0
 TARGET_RATIO, TARGET_P99_MS, TARGET_SWAP_S = 0.25, 50.0, 1.0
+TARGET_CPU_RATIO, TARGET_FLOOR_RATE = 1.3, 0.7  # issue 17: worker CPU / floor CPU, worker rate / floor rate
 
 
 def history_events(seed: int) -> list[Any]:
@@ -203,6 +214,7 @@ def run_baseline(
                 raise RuntimeError(f"{name}: the warm-up messages never came out")
         if not ready.wait(60):
             raise RuntimeError(f"the {name} process did not start")
+        meter = CpuMeter(child.pid or 0).start()
         started = time.time()
         produce_all(producer, copies)
         producer.flush(60)
@@ -210,6 +222,7 @@ def run_baseline(
         missing = collector.wait_for_ids([rid for *_, rid in copies], RESULT_TIMEOUT_S)
         if missing:
             raise RuntimeError(f"{name}: {len(missing)} messages never came out")
+        meter.stop()
         last = max(collector.results[rid].received for *_, rid in copies)
         child.join(5 if warm else 60)  # the passthrough stops by itself, the Faust app never does
     finally:
@@ -219,7 +232,13 @@ def run_baseline(
             child.join(30)
     elapsed = last - started
     steady = steady_rate([collector.results[rid].received for *_, rid in copies])
-    return {"s": elapsed, "rate": len(copies) / elapsed, "steady": steady, "produce_s": produced_s}
+    return {
+        "s": elapsed,
+        "rate": len(copies) / elapsed,
+        "steady": steady,
+        "produce_s": produced_s,
+        "cpu_us": meter.us_per(len(copies)),
+    }
 
 
 # --- d. the second model: trained and promoted in a child process ------------------------
@@ -265,12 +284,14 @@ def measure_throughput(
     settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded]
 ) -> dict[str, float]:
     producer = warmed_producer(settings)
+    meter = CpuMeter(worker.process.pid).start()
     started = time.time()
     produce_all(producer, messages)
     producer.flush(60)
     produced_s = time.time() - started
     ids = [rid for *_, rid in messages]
     wait_results(collector, ids, "throughput", worker)
+    meter.stop()
     last = max(collector.results[rid].received for rid in ids)
     failed = sum(collector.results[rid].status != "ok" for rid in ids)
     return {
@@ -279,6 +300,7 @@ def measure_throughput(
         "steady": steady_rate([collector.results[rid].received for rid in ids]),
         "produce_s": produced_s,
         "failed": failed,
+        "cpu_us": meter.us_per(len(ids)),
     }
 
 
@@ -286,10 +308,12 @@ def measure_latency(
     settings: Settings, collector: ResultCollector, worker: Service, messages: list[Encoded], rate: float
 ) -> dict[str, float]:
     ids = [rid for *_, rid in messages]
+    meter = CpuMeter(worker.process.pid).start()
     with quiet_gc():
         sender = PacedSender(settings, messages, rate).start()
         sender.join()
         wait_results(collector, ids, "latency", worker)
+    meter.stop()
     latencies = [(collector.results[rid].received - sender.sent_at[rid]) * 1000 for rid in ids]
     worker_ms = [t for rid in ids if (t := collector.results[rid].worker_total_ms) is not None]
     queued_ms = [t for rid in ids if (t := collector.results[rid].worker_queued_ms) is not None]
@@ -306,6 +330,7 @@ def measure_latency(
         "worker_queued_p50_ms": percentile(queued_ms, 50) if queued_ms else -1.0,
         "worker_queued_p99_ms": percentile(queued_ms, 99) if queued_ms else -1.0,
         "failed": sum(collector.results[rid].status != "ok" for rid in ids),
+        "cpu_us_per_request": meter.us_per(len(ids)),
     }
 
 
@@ -434,9 +459,18 @@ def throughput_phase(
         f"   ratio worker / passthrough = {ratio:.1%} steady, {end_to_end:.1%} end to end "
         f"(target >= {TARGET_RATIO:.0%} on both: {verdict(met)})"
     )
+    to_floor = through["rate"] / floor["rate"]
     print(
         f"   for scale, end to end: faust floor / passthrough = {floor['rate'] / plain['rate']:.1%}, "
-        f"worker / faust floor = {through['rate'] / floor['rate']:.1%}"
+        f"worker / faust floor = {to_floor:.1%} "
+        f"(target >= {TARGET_FLOOR_RATE:.0%}: {verdict(to_floor >= TARGET_FLOOR_RATE)})"
+    )
+    cpu_ratio = through["cpu_us"] / floor["cpu_us"]
+    print(
+        f"   CPU per request (process user+system over the phase): worker {through['cpu_us']:,.0f} us, "
+        f"faust floor {floor['cpu_us']:,.0f} us/msg, passthrough {plain['cpu_us']:,.0f} us/msg; "
+        f"worker / floor = {cpu_ratio:.2f} "
+        f"(target <= {TARGET_CPU_RATIO}: {verdict(cpu_ratio <= TARGET_CPU_RATIO)})"
     )
     return {
         "worker_requests": len(requests),
@@ -457,8 +491,48 @@ def throughput_phase(
         "faust_floor_load_1m": floor_load,
         "faust_floor_ratio_end_to_end": round(floor["rate"] / plain["rate"], 4),
         "worker_to_faust_floor_end_to_end": round(through["rate"] / floor["rate"], 4),
+        "worker_cpu_us_per_request": round(through["cpu_us"], 1),
+        "faust_floor_cpu_us_per_msg": round(floor["cpu_us"], 1),
+        "passthrough_cpu_us_per_msg": round(plain["cpu_us"], 1),
+        "worker_to_faust_floor_cpu": round(cpu_ratio, 3),
+        "cpu_target_met": cpu_ratio <= TARGET_CPU_RATIO,
         "ratio": round(ratio, 4),
         "ratio_target_met": met,
+    }
+
+
+def profile_phase(
+    settings: Settings, collector: ResultCollector, worker: Service, requests: list[Encoded]
+) -> dict[str, Any]:
+    """The throughput run again under py-spy: where the worker's CPU goes, part by part."""
+    if profile_split.py_spy() is None:
+        print("p. profile: py-spy is not installed (pip install py-spy): no split", flush=True)
+        return {}
+    before = load_1m()
+    output = settings.state_dir / f"{settings.topic_prefix}profile.txt"
+    recording = profile_split.Recording(worker.process.pid, output)
+    try:
+        through = measure_throughput(settings, collector, worker, requests)
+    finally:
+        counts = recording.stop()
+    shares = profile_split.shares(counts)
+    print(
+        f"p. profile ({len(requests)} requests under py-spy, {profile_split.samples(counts):,} samples, "
+        f"{through['rate']:,.0f} req/s, {through['cpu_us']:,.0f} us CPU each)  [load {before} -> {load()}]",
+        flush=True,
+    )
+    print("   " + ", ".join(f"{part} {share:.1%}" for part, share in shares.items()))
+    print(
+        "   per request: "
+        + ", ".join(
+            f"{part} {share * through['cpu_us']:,.0f} us" for part, share in shares.items() if "." not in part
+        )
+    )
+    return {
+        "profile_split": shares,
+        "profile_samples": profile_split.samples(counts),
+        "profile_cpu_us_per_request": round(through["cpu_us"], 1),
+        "profile_load_1m": before,
     }
 
 
@@ -477,6 +551,10 @@ def latency_phase(
         f"{lat['requests']} requests): p50 {lat['p50_ms']:.1f} ms, p90 {lat['p90_ms']:.1f} ms, "
         f"p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms  [load {before} -> {load()}]",
         flush=True,
+    )
+    print(
+        f"   worker CPU: {lat['cpu_us_per_request']:,.0f} us per request "
+        f"({lat['cpu_us_per_request'] * lat['achieved_rate'] / 1e6:.0%} of one core at this rate)"
     )
     print(
         f"   of which in the worker (request broker timestamp -> result built): "
@@ -528,12 +606,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench topics and Redis keys")
     parser.add_argument(
         "--phases",
-        default="throughput,latency,swap",
-        help="which measurements to run, comma-separated (default: throughput,latency,swap)",
+        default="throughput,profile,latency,swap",
+        help="which measurements to run, comma-separated (default: throughput,profile,latency,swap)",
     )
     args = parser.parse_args()
     phases = {name.strip() for name in args.phases.split(",")}
-    if unknown := phases - {"throughput", "latency", "swap"}:
+    if unknown := phases - {"throughput", "profile", "latency", "swap"}:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
 
     print(f"load average at start: {load()}", flush=True)
@@ -557,6 +635,9 @@ def main() -> None:
         if "throughput" in phases:
             requests = make_requests(settings, transfers, args.requests, "thr")
             figures.update(throughput_phase(settings, collector, worker, requests))
+        if "profile" in phases:
+            requests = make_requests(settings, transfers, args.requests, "prof")
+            figures.update(profile_phase(settings, collector, worker, requests))
         if "latency" in phases:
             requests = make_requests(settings, transfers, int(args.rate * args.seconds), "lat")
             figures.update(latency_phase(settings, collector, worker, requests, args.rate))
