@@ -1,6 +1,6 @@
 """The Faust floor: what faust-streaming alone costs per request on this machine.
 
-A Faust app set up like the worker (same fetch wait, batch size and window, raw topics, results
+A Faust app set up like the worker (same event loop, fetch wait, batch size and window, raw topics, results
 out through librdkafka with linger 1 ms, two batches in flight) whose agent forwards every
 request unchanged: no decoding, features, model or ledger. bench/inference.py runs it in a
 child process next to the plain passthrough, so the worker's rate can be read against both
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import faust  # noqa: E402
 
-from inference.faust import SpinnerlessWorker, limit_fetch_wait  # noqa: E402
+from inference.faust import SpinnerlessWorker, limit_fetch_wait, use_event_loop  # noqa: E402
 from stack.async_producer import AsyncProducer, OutgoingMessage  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
 from stack.kafka_connection import kafka_connection
@@ -32,6 +32,7 @@ def run_faust_floor(prefix: str, source: str, target: str, datadir: str, ready: 
     """Forward ``source`` to ``target`` until terminated; ``ready`` is set on the first batch."""
     settings = Settings().model_copy(update={"topic_prefix": prefix})
     limit_fetch_wait(settings.worker_fetch_max_wait_ms)
+    use_event_loop(settings.worker_event_loop)  # as the worker
     app = faust.App(
         f"{prefix}bench-faust-floor",
         broker=kafka_connection(settings).faust_broker(),

@@ -107,13 +107,14 @@ def run_worker(settings: Settings, name: str = "worker-1", loglevel: str = "warn
     from threadpoolctl import threadpool_limits
 
     from inference.app import build_app
-    from inference.faust import SpinnerlessWorker, apply_workarounds
+    from inference.faust import SpinnerlessWorker, apply_workarounds, use_event_loop
     from inference.metrics import WorkerMetrics
 
     metrics: WorkerMetrics = WorkerMetrics(name)
     metrics.serve(settings.worker_metrics_host, settings.worker_metrics_port)  # fails fast if taken
     threadpool_limits(1)
     apply_workarounds(settings)
+    use_event_loop(settings.worker_event_loop)  # before Faust or any client makes a loop
     datadir = settings.state_dir / "workers" / name
     datadir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings, build_clients(settings), str(datadir), worker_name=name, metrics=metrics)

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         le=1500,
         description="Longest long-poll of the worker's Faust consumer (Faust uses 1500).",
     )
+    worker_event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="Event loop of the worker (and of the Faust floor bench): uvloop, or asyncio's own.",
+    )
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
     )

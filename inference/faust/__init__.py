@@ -65,6 +65,7 @@ An earlier workaround, committing Faust's acked offsets before revocation
 
 from __future__ import annotations
 
+from inference.faust.event_loop import use_event_loop
 from inference.faust.fetch_wait import limit_fetch_wait
 from inference.faust.leave_on_stop import leave_group_on_stop
 from inference.faust.read_offsets import no_read_offset_filter
@@ -78,6 +79,7 @@ __all__ = [
     "leave_group_on_stop",
     "limit_fetch_wait",
     "no_read_offset_filter",
+    "use_event_loop",
 ]
 
 
