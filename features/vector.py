@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from features.history import Deal, epoch
+from features.club_stats import ClubStatsCache, club_stats
+from features.history import epoch
 from features.record import RECORD_FEATURES, record_features
 from features.state import PLAYER_MOVES, ClubState, MarketState, PlayerState
 from features.stats import (
     DAYS_CAP,
     club_league,
     days_since,
-    fee_summary,
     latest_at,
     market_levels,
     player_age,
@@ -59,8 +59,13 @@ def vector(
     from_club: ClubState | None,
     to_club: ClubState | None,
     market: MarketState | None,
+    clubs: ClubStatsCache | None = None,
 ) -> dict[str, float]:
-    """The feature vector of a request, from what the state knew strictly before requested_at."""
+    """The feature vector of a request, from what the state knew strictly before requested_at.
+
+    ``clubs`` (the worker's, per batch) shares club statistics between requests that see the
+    same deals; the vector is the same with or without it.
+    """
     before = epoch(request.requested_at)
     exclude = request.transfer_id
     age = float(request.age) if request.age is not None else player_age(player, before, exclude)
@@ -78,8 +83,8 @@ def vector(
         "window_summer": float(request.window == "summer"),
     }
     out.update(_player(player, before, exclude))
-    out.update(_club("to_club", to_club, before, exclude))
-    out.update(_club("from_club", from_club, before, exclude))
+    out.update(_club("to_club", to_club, before, exclude, clubs))
+    out.update(_club("from_club", from_club, before, exclude, clubs))
     league = request.league or club_league(to_club, before, exclude)
     level, deals, overall, overall_deals = market_levels(market, league or UNKNOWN_LEAGUE, before, exclude)
     from_league = club_league(from_club, before, exclude)
@@ -96,6 +101,8 @@ def vector_matrix(vectors: Sequence[dict[str, float]]) -> np.ndarray:
     """Vectors as a float64 matrix, columns in FEATURE_NAMES order."""
     if not vectors:
         return np.empty((0, len(FEATURE_NAMES)), dtype=np.float64)
+    if all(tuple(v) == FEATURE_NAMES for v in vectors):  # as vector() builds them: rows as they are
+        return np.array([list(v.values()) for v in vectors], dtype=np.float64)
     return np.array([[v[name] for name in FEATURE_NAMES] for v in vectors], dtype=np.float64)
 
 
@@ -123,16 +130,12 @@ _CLUB_NAMES = {
 }
 
 
-def _club(prefix: str, club: ClubState | None, before: float, exclude: str | None) -> dict[str, float]:
+def _club(
+    prefix: str, club: ClubState | None, before: float, exclude: str | None, cache: ClubStatsCache | None
+) -> dict[str, float]:
     names = _CLUB_NAMES[prefix]
     if club is None:
         return dict(zip(names, [0.0] * (len(names) - 1) + [DAYS_CAP], strict=True))
-    values: list[float] = []
-    visibles: list[tuple[Deal, ...]] = []
-    for paid, free in ((club.bought, club.bought_free), (club.sold, club.sold_free)):
-        paid_deals, free_deals = paid.visible(before, exclude), free.visible(before, exclude)
-        count, mean, median, top = fee_summary(paid_deals, paid.dropped_before(before))
-        values += [count, float(len(free_deals) + free.dropped_before(before)), mean, median, top]
-        visibles += [paid_deals, free_deals]
-    values.append(days_since(before, latest_at(*visibles)))
-    return dict(zip(names, values, strict=True))
+    found = club_stats(club, before, exclude) if cache is None else cache.stats(club, before, exclude)
+    values, latest = found
+    return dict(zip(names, (*values, days_since(before, latest)), strict=True))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from faust.types import TP
 
+from features.club_stats import ClubStatsCache
 from features.vector import vector
 from inference.barrier import ReadYourWrites
 from inference.confirmations import ConfirmationChain, Offsets, ResultProducer
@@ -61,6 +62,8 @@ class RequestPipeline:
         self._source = source
         self._no_model_wait_s = no_model_wait_s
         self.chain = ConfirmationChain(producer, self.confirmed, metrics)
+        # club statistics shared by requests that see the same deals, for one view and model
+        self.club_stats = ClubStatsCache()
         self.scoring = True  # catching up, or a batch in hand: no stall is judged meanwhile
 
     async def start(self) -> None:
@@ -127,6 +130,7 @@ class RequestPipeline:
                 self._view.clubs.get(request.from_club),
                 self._view.clubs.get(request.to_club),
                 self._view.market,
+                self.club_stats.at((self._view.applied, self._holder.version)),
             )
         except SchemaDecodeError as exc:
             await self._dead_letters.send(message, exc.reason, "SchemaDecodeError")
