@@ -25,9 +25,10 @@ from inference.metrics import WorkerMetrics
 from inference.model_holder import ModelHolder
 from inference.player_state import PlayerStates
 from inference.request_offsets import RequestOffsets
+from inference.result_codec import encode_results
 from inference.scoring import Pending, error_results, score_batch
 from inference.transfers_view import TransfersView
-from schemas.codec import decode, encode
+from schemas.codec import decode
 from schemas.exceptions import SchemaDecodeError
 from schemas.predictions import PredictionRequest, PredictionResult
 from stack.heap import freeze_long_lived
@@ -88,7 +89,7 @@ class RequestPipeline:
             await self._barrier.wait({m.partition for m in fresh})
             batch = [p for p in [await self._pending(m) for m in fresh] if p is not None]
             results = await self._results(batch, started)
-            outgoing = [(self._results_topic, *encode(r, key=r.request_id)) for r in results]
+            outgoing = encode_results(self._results_topic, results)
             await self.chain.submit(outgoing, results, offsets_by_partition(fresh))
         finally:
             self.scoring = False

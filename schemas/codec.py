@@ -39,14 +39,18 @@ _MAX_INPUT_CHARS = 60
 
 def encode(event: Event, key: str | None = None) -> tuple[bytes | None, bytes, Headers]:
     """Key bytes, JSON value bytes and headers (event_type, schema_version, trace_id)."""
-    headers: Headers = [
+    key_bytes = None if key is None else key.encode("utf-8")
+    return key_bytes, event.model_dump_json().encode("utf-8"), event_headers(event)
+
+
+def event_headers(event: Event) -> Headers:
+    """The headers every message carries: event_type, schema_version, trace_id, content-type."""
+    return [
         ("event_type", event.event_type.encode()),
         ("schema_version", str(event.schema_version).encode()),
         ("trace_id", event.trace_id.encode()),
         ("content-type", CONTENT_TYPE.encode()),
     ]
-    key_bytes = None if key is None else key.encode("utf-8")
-    return key_bytes, event.model_dump_json().encode("utf-8"), headers
 
 
 def encode_for(event: Event, spec: TopicSpec) -> tuple[bytes | None, bytes, Headers]:
