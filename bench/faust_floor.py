@@ -1,10 +1,11 @@
 """The Faust floor: what faust-streaming alone costs per request on this machine.
 
-A Faust app set up like the worker (same event loop, fetch wait, batch size and window, raw topics, results
-out through librdkafka with linger 1 ms, two batches in flight) whose agent forwards every
-request unchanged: no decoding, features, model or ledger. bench/inference.py runs it in a
-child process next to the plain passthrough, so the worker's rate can be read against both
-what Kafka can move and what a Faust agent that does nothing can move.
+A Faust app set up like the worker (same event loop, Faust tuning and Monitor sensor, fetch
+wait, batch size and window, raw topics, results out through librdkafka with linger 1 ms,
+two batches in flight) whose agent forwards every request unchanged: no decoding, features,
+model or ledger. bench/inference.py runs it in a child process next to the plain
+passthrough, so the worker's rate can be read against both what Kafka can move and what a
+Faust agent that does nothing can move.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import faust  # noqa: E402
 
 from inference.faust import SpinnerlessWorker, limit_fetch_wait, use_event_loop  # noqa: E402
+from inference.faust.tuning import faust_tuning  # noqa: E402
 from stack.async_producer import AsyncProducer, OutgoingMessage  # noqa: E402
 from stack.kafka_clients import make_producer  # noqa: E402
 from stack.kafka_connection import kafka_connection
@@ -43,6 +45,7 @@ def run_faust_floor(prefix: str, source: str, target: str, datadir: str, ready: 
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
+        **faust_tuning(settings),  # as the worker
     )
     topic = app.topic(source, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     out = AsyncProducer(make_producer(settings, **{"linger.ms": 1}))

@@ -15,6 +15,7 @@ import faust
 from faust.types import TP
 
 from inference.bootstrap import WorkerClients
+from inference.faust.tuning import faust_tuning
 from inference.metrics import WorkerMetrics
 from inference.parts import WorkerParts, assemble
 from schemas.topics import (
@@ -51,6 +52,7 @@ def build_app(
         broker_commit_interval=settings.worker_commit_interval_s,
         # static membership: a restarted worker of this name takes its partitions straight back
         consumer_group_instance_id=worker_name if settings.worker_static_membership else None,
+        **faust_tuning(settings),
     )
 
     def raw_topic(*names: str, acks: bool = True) -> faust.TopicT:

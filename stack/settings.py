@@ -104,6 +104,26 @@ class Settings(BaseSettings):
         default="uvloop",
         description="Event loop of the worker (and of the Faust floor bench): uvloop, or asyncio's own.",
     )
+    worker_stream_buffer_maxsize: int = Field(
+        default=4096,
+        ge=1,
+        description=(
+            "Faust's stream_buffer_maxsize for the worker: requests buffered per partition before back"
+            " pressure."
+        ),
+    )
+    worker_max_poll_records: int = Field(
+        default=0,
+        ge=0,
+        description="Faust's broker_max_poll_records for the worker: most records one fetch hands over (0: all).",
+    )
+    worker_max_fetch_bytes: int = Field(
+        default=1024**2,
+        ge=1024,
+        description=(
+            "Faust's consumer_max_fetch_size for the worker: most bytes one fetch returns per partition."
+        ),
+    )
     worker_model_poll_s: float = Field(
         default=5.0, gt=0, description="Fallback check of Redis for a newer model (besides lifecycle events)."
     )

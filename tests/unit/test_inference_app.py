@@ -46,3 +46,17 @@ def test_the_app_registers_both_agents_the_table_and_a_static_member_named_after
 def test_static_membership_can_be_turned_off(tmp_path: Path) -> None:
     app = build_app(settings(worker_static_membership=False), clients(), str(tmp_path), worker_name="w7")
     assert app.conf.consumer_group_instance_id is None
+
+
+def test_the_app_takes_the_faust_tuning_and_the_lean_monitor(tmp_path: Path) -> None:
+    from inference.faust.lean_monitor import LeanMonitor
+
+    tuned = settings(
+        worker_stream_buffer_maxsize=1000, worker_max_poll_records=500, worker_max_fetch_bytes=65536
+    )
+    app = build_app(tuned, clients(), str(tmp_path), worker_name="w7")
+    assert app.conf.stream_buffer_maxsize == 1000
+    assert app.conf.broker_max_poll_records == 500
+    assert app.conf.consumer_max_fetch_size == 65536
+    assert isinstance(app.monitor, LeanMonitor)
+    assert app.monitor.on_stream_event_in(None, 0, None, None) is None  # no per-event bookkeeping
