@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     worker_max_poll_records: int = Field(
         default=0,
         ge=0,
-        description="Faust's broker_max_poll_records for the worker: most records a fetch hands over (0: all).",
+        description="Faust's broker_max_poll_records for the worker: most records a fetch gives (0: all).",
     )
     worker_max_fetch_bytes: int = Field(
         default=1024**2,
