@@ -40,6 +40,12 @@ _FAUST_PARTS = (
     ("selectors.py", "loop"),
     ("uvloop/", "loop"),
 )
+_LOOP_RUNNERS = (
+    "ServiceThread._start_thread ",
+    "Worker.execute_from_commandline ",
+    "BaseEventLoop.run_until_complete ",
+    "BaseEventLoop.run_forever ",
+)
 _STATE_FILES = (
     "inference/player_state.py",
     "inference/player_cache.py",
@@ -76,6 +82,8 @@ def part_of(frames: list[str]) -> str:
             return "result"
         if file.endswith("stack/async_producer.py"):
             return "produce"
+        if file.endswith("inference/result_codec.py"):
+            return "encode"
         if file.endswith(_SHELL_FILES):
             return "faust"  # the agent's own loop: Faust's stream under our thin registration
         if "/inference/" in file or file.startswith("inference/"):
@@ -85,6 +93,8 @@ def part_of(frames: list[str]) -> str:
 
 def faust_part_of(frames: list[str]) -> str:
     """Within faust: the event loop itself (asyncio, selectors), aiokafka, or Faust and mode."""
+    if frames and frames[-1].strip().startswith(_LOOP_RUNNERS):
+        return "loop"  # inside the loop's own C code (uvloop): py-spy sees only what started it
     for frame in reversed(frames):
         match = _FRAME.match(frame.strip())
         if match is None:

@@ -9,7 +9,7 @@ codec itself. tests/unit/test_inference_result_codec.py checks the bytes against
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 
 import msgspec
 
@@ -39,13 +39,9 @@ def _plain(result: PredictionResult) -> bool:
     return (
         _small(result.features.values())
         and _small(result.timings.values())
-        and _small(
-            v
-            for v in (result.predicted_fee_eur_m, result.interval_low, result.interval_high)
-            if v is not None
-        )
+        and _small([v for v in (result.predicted_fee_eur_m, result.interval_low, result.interval_high) if v])
     )
 
 
-def _small(values: Iterable[float]) -> bool:
-    return max(map(abs, values), default=0.0) < LARGE
+def _small(values: Collection[float]) -> bool:
+    return not values or (max(values) < LARGE and min(values) > -LARGE)

@@ -6,7 +6,7 @@ routers and the flows page can see what a message is without decoding it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from pydantic import ValidationError
@@ -72,7 +72,12 @@ def header(headers: HeadersLike, name: str) -> str | None:
     """One header as text (the last one wins), from any client's header shape."""
     if not headers:
         return None
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    # the common shapes first: an ABC check of a list costs more than the scan itself
+    items: Iterable[tuple[str, HeaderValue]]
+    if isinstance(headers, list | tuple):
+        items = headers
+    else:
+        items = headers.items() if isinstance(headers, Mapping) else headers
     found: str | None = None
     for header_name, value in items:
         if header_name == name and value is not None:
