@@ -31,7 +31,7 @@ d. hot swap: requests flow at a steady rate, a second model is trained on anothe
    promotion (train_initial returned, i.e. ModelPromoted delivered) to the first result
    that carries the new version, and the failed (status != ok) or missing results.
 
-    .venv/bin/python bench/inference.py [--requests 20000] [--rate 1000] [--seconds 10]
+    .venv/bin/python bench/inference.py [--requests 20000] [--rate 1000] [--seconds 10] [--latency-runs 1]
                                         [--swap-rate 200] [--keep]
                                         [--phases throughput,profile,latency,swap]
 
@@ -602,6 +602,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000, help="N for throughput (default 20000)")
     parser.add_argument("--rate", type=float, default=1000.0, help="latency: offered rate (default 1000/s)")
     parser.add_argument("--seconds", type=float, default=10.0, help="latency run length (default 10 s)")
+    parser.add_argument(
+        "--latency-runs", type=int, default=1, help="latency: how many runs on the same worker (default 1)"
+    )
     parser.add_argument("--swap-rate", type=float, default=200.0, help="request rate during the swap (200/s)")
     parser.add_argument("--keep", action="store_true", help="keep the bench topics and Redis keys")
     parser.add_argument(
@@ -639,8 +642,23 @@ def main() -> None:
             requests = make_requests(settings, transfers, args.requests, "prof")
             figures.update(profile_phase(settings, collector, worker, requests))
         if "latency" in phases:
-            requests = make_requests(settings, transfers, int(args.rate * args.seconds), "lat")
-            figures.update(latency_phase(settings, collector, worker, requests, args.rate))
+            runs: list[dict[str, Any]] = []
+            for run in range(args.latency_runs):
+                label = "lat" if run == 0 else f"lat{run}"
+                requests = make_requests(settings, transfers, int(args.rate * args.seconds), label)
+                runs.append(latency_phase(settings, collector, worker, requests, args.rate))
+            figures.update(runs[0])
+            if args.latency_runs > 1:
+                figures["latency_runs"] = [
+                    {k: r[f"latency_{k}"] for k in ("p99_ms", "p50_ms", "cpu_us_per_request", "load_1m")}
+                    for r in runs
+                ]
+                met = sum(r["latency_target_met"] for r in runs)
+                figures["latency_runs_met"] = met
+                print(
+                    f"   p99 <= {TARGET_P99_MS:.0f} ms in {met} of {len(runs)} runs: "
+                    + ", ".join(f"{r['latency_p99_ms']:.0f} ms (load {r['latency_load_1m']})" for r in runs)
+                )
         if "swap" in phases:
             requests = make_requests(settings, transfers, int(args.swap_rate * SWAP_MAX_S), "swap")
             figures.update(swap_phase(settings, collector, worker, requests, args.swap_rate))
