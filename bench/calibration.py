@@ -4,9 +4,10 @@ An offline, prequential replay of the demo's stream (six leagues, seasons 2013-2
 history up to 2012), with the project's own code: the point-in-time training set
 (features.training_set), the trainer (retrainer.training.train_model, whose interval comes
 from validation residual quantiles) and the monitor's calibrator (monitoring.calibration).
-A new model version is trained at the start of every season on all the seasons before it
-(the live loop retrains on drift, about as often); each paid transfer of the season is then
-predicted in time order and judged against its real fee:
+A new model version is trained at the start of every ``--retrain-every`` seasons on all the
+seasons before it (1: every season, about as often as the live loop retrains on drift; 0:
+never, the first model serves all ten seasons, the hardest case for its own interval); each
+paid transfer is then predicted in time order and judged against its real fee:
 
 - before: the interval the model carries ([prediction + q10, prediction + q90]);
 - after: the calibrated interval as a worker would serve it: the version's bounds as last
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "transfers")
     parser.add_argument("--first", type=int, default=2013)
     parser.add_argument("--last", type=int, default=2022)
+    parser.add_argument("--retrain-every", type=int, default=1, help="seasons per model version; 0: never")
     args = parser.parse_args()
     settings = Settings()
     config = CalibrationConfig(
@@ -67,18 +69,21 @@ def main() -> None:
 
     calibrator = Calibrator(config)
     seasons: dict[int, dict[str, int]] = {}
+    served: CalibratedBounds | None = None
+    version = ""
     for season in range(args.first, args.last + 1):
         past, now = frame[frame["season"] < season], frame[frame["season"] == season]
         if now.empty:
             continue
-        artifact = train_model(past, settings.model_name)
-        assert artifact.metadata.interval is not None
-        own = artifact.metadata.interval.residual_quantiles
-        own_low, own_high = own[INTERVAL_LEVELS[0]], own[INTERVAL_LEVELS[1]]
+        every = args.retrain_every
+        if not version or (every > 0 and (season - args.first) % every == 0):
+            artifact = train_model(past, settings.model_name)
+            assert artifact.metadata.interval is not None
+            own = artifact.metadata.interval.residual_quantiles
+            own_low, own_high = own[INTERVAL_LEVELS[0]], own[INTERVAL_LEVELS[1]]
+            version, served = str(season), None
         predicted = artifact.predict(now[list(FEATURE_NAMES)].to_numpy(dtype=float))
         truth = now["log_fee"].to_numpy()
-        version = str(season)
-        served: CalibratedBounds | None = None
         counts = {"rows": len(now), "own": 0, "calibrated": 0, "fallback": 0, "above": 0, "below": 0}
         for pred, real in zip(predicted, truth, strict=True):
             residual = float(real - pred)
@@ -110,13 +115,15 @@ def main() -> None:
         f"overall {rows} fees: own interval {own_all:.1%} (seasons {min(own_by.values()):.1%}-"
         f"{max(own_by.values()):.1%}); calibrated {cal_all:.1%} (seasons {min(cal_by.values()):.1%}-"
         f"{max(cal_by.values()):.1%}); level {config.level:.0%}, window {config.window},"
-        f" min labels {config.min_labels}; load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f};"
+        f" min labels {config.min_labels}, retrain every {args.retrain_every or 'never'};"
+        f" load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f};"
         f" {time.time() - started:.0f} s"
     )
     print(
         json.dumps(
             {
                 "rows": rows,
+                "retrain_every": args.retrain_every,
                 "level": config.level,
                 "own_coverage": round(own_all, 4),
                 "interval_coverage": round(cal_all, 4),
