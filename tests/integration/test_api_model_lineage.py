@@ -33,7 +33,7 @@ from tests.integration.test_drift_monitor import RunningLoop
 
 pytestmark = pytest.mark.integration
 WAIT = 120.0
-LABELLED = [t for t in history(30, seed=8, start=datetime(2015, 1, 5, tzinfo=UTC)) if t.fee_eur_m > 0]
+LABELLED = [t for t in history(150, seed=8, start=datetime(2015, 1, 5, tzinfo=UTC)) if t.fee_eur_m > 0]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,8 @@ def test_a_version_shows_its_label_health_and_lineage(
     assert 0.0 <= health["interval_coverage"] <= 1.0 and health["interval_labels"] == len(LABELLED)
     assert one["trigger"]["kind"] == "initial" and one["drift_event"] is None
     assert one["mlflow_version"]["version"] == "1" and one["training_run"]["run_id"]
-    assert [s["step"] for s in one["steps"]][:1] == ["promoted"]
+    assert [s["step"] for s in one["steps"]][:2] == ["registered", "promoted"]
+    assert one["verdict"]["step"] == "promoted"
 
     text = http.get("/metrics").text
     assert f'mlops_fc_model_labels_received{{version="1"}} {float(len(LABELLED))}' in text
@@ -96,8 +97,10 @@ def test_a_version_shows_its_label_health_and_lineage(
         share_drifted=0.5, scores={"age": 0.4},
     )  # fmt: skip
     publish(settings, MONITORING_DRIFT, [drift])
-    handler = build_handler(settings, make_producer(settings), threading.Event(), "test-retrainer")
-    assert handler.handle(Trigger.of(drift)) is not None
+    retrainer = settings.model_copy(update={"retrain_cooldown_s": 0.0})
+    handler = build_handler(retrainer, make_producer(retrainer), threading.Event(), "test-retrainer")
+    outcome = handler.handle(Trigger.of(drift))
+    assert outcome is not None and outcome.version == "2", outcome
 
     def verdict_shown() -> bool:
         answer = http.get("/v1/models/2")

@@ -159,3 +159,25 @@ def test_live_evidence_writes_bounds_and_health_per_version() -> None:
     assert health["live_mae_log"] == pytest.approx(0.1)
     assert health["interval_coverage"] == pytest.approx(0.5)  # log1p(3) = 1.386: +0.1 falls out
     assert health["calibrated"]["labels"] == 10
+
+
+def test_the_demo_report_counts_fees_inside_above_and_below_the_interval() -> None:
+    from demo.coverage import interval_coverage
+    from schemas.records import TransferCompleted
+
+    def transfer(tid: str, fee: float, season: int) -> TransferCompleted:
+        return TransferCompleted(
+            transfer_id=tid, player_id="p1", player_name="P", position="Centre-Forward", from_club="A",
+            to_club="B", season=season, window="summer", transferred_at=AT, fee_eur_m=fee, source="unit-test",
+        )  # fmt: skip
+
+    fees = {"a": transfer("a", 10.0, 2020), "b": transfer("b", 30.0, 2020), "c": transfer("c", 1.0, 2021)}
+    results = [
+        result("1", 10.0, 8.0, 12.0).model_copy(update={"transfer_id": tid}) for tid in ("a", "b", "c")
+    ]
+    shown = interval_coverage(results, fees)
+    assert shown["overall"] == {"rows": 3, "covered": 0.3333, "above": 0.3333, "below": 0.3333}
+    assert shown["seasons"] == {
+        "2020": {"rows": 2, "covered": 0.5, "above": 0.5, "below": 0.0},
+        "2021": {"rows": 1, "covered": 0.0, "above": 0.0, "below": 1.0},
+    }
