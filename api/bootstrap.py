@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -14,13 +15,16 @@ from api.ports import Services
 from api.serving import ServingWatch
 from consumers.correlator import Correlator
 from consumers.flows import ADMIN_TIMEOUT_S, Flows
+from consumers.lineage import lineage_labels
 from consumers.messages import latest
 from consumers.models_view import MlflowModels
 from consumers.publisher import Publisher
 from consumers.reader import TopicReader
-from consumers.replica import Replica
+from consumers.replica import TIMELINE_SIZE, Replica
 from consumers.result_store import RedisResultStore
 from consumers.worker_beats import WorkerBeats
+from modelstore.calibration import read_health
+from modelstore.exceptions import EvidenceStoreUnavailable
 from schemas.predictions import PredictionResult
 from stack.kafka_clients import make_admin
 from stack.redis_clients import async_redis_client, redis_client
@@ -73,6 +77,13 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
     publisher = Publisher(settings)
     beats = WorkerBeats(sync_redis, settings.model_name, settings.api_worker_stale_s)
 
+    def label_health() -> dict[str, dict[str, Any]]:
+        try:
+            return read_health(sync_redis, settings.topic_prefix, settings.model_name)
+        except EvidenceStoreUnavailable as exc:
+            log.warning("label health unreadable: %s", exc)
+            return {}
+
     def on_result(result: PredictionResult) -> None:
         metrics.observe_result(result)
         beats.note(result.source.rpartition("/")[2])
@@ -98,6 +109,8 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
     await asyncio.to_thread(watch.check_once)  # /readyz has a first view from the start
     watch.start()
     _gauges(metrics, replica, flows, correlator, watch)
+    metrics.state.label_health = label_health
+    metrics.state.lineage = lambda: lineage_labels(replica.events(None, TIMELINE_SIZE)[::-1])
     threads: Threads = {
         "results_reader": correlator.reader.alive,
         "replica_reader": replica_reader.alive,
@@ -116,6 +129,7 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
             readiness=BrokerReadiness(admin, correlator, replica_reader, threads),
             metrics=metrics,
             serving=watch,
+            label_health=label_health,
         )
     finally:
         watch.stop()

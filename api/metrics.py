@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,6 +30,8 @@ class StateGauges:
     champion: Callable[[], str | None] = lambda: None
     worker_versions: Callable[[], dict[str, str | None]] = dict
     disagreement: Callable[[], bool] = lambda: False
+    label_health: Callable[[], dict[str, dict[str, Any]]] = dict  # per version, from the monitor
+    lineage: Callable[[], dict[str, dict[str, str]]] = dict  # per version: run_id, verdict
 
 
 def _number(version: str | None) -> float:
@@ -62,6 +65,52 @@ class _StateCollector(Collector):
         waiting = GaugeMetricFamily("mlops_fc_api_predictions_in_flight", "Requests awaiting their result.")
         waiting.add_metric([], float(self.state.in_flight()))
         yield waiting
+        yield from self._label_health()
+
+    def _label_health(self) -> Iterator[Metric]:
+        health = self.state.label_health()
+        per_version = {
+            "requests_answered": (
+                "mlops_fc_model_requests_answered",
+                "Results with a fee, per model version.",
+            ),
+            "labels_received": (
+                "mlops_fc_model_labels_received",
+                "Answers that met their real fee, per version.",
+            ),
+            "label_share": ("mlops_fc_model_label_share", "Labels received over requests answered."),
+            "live_mae_log": ("mlops_fc_model_live_mae_log", "Live MAE on log1p(fee) over the latest labels."),
+            "live_mae_eur_m": ("mlops_fc_model_live_mae_eur_m", "Live MAE in EUR m over the latest labels."),
+            "interval_coverage": (
+                "mlops_fc_model_interval_coverage",
+                "Share of real fees inside the interval that was served.",
+            ),
+        }
+        for key, (name, doc) in per_version.items():
+            family = GaugeMetricFamily(name, doc, labels=["version"])
+            for version, body in sorted(health.items()):
+                if body.get(key) is not None:
+                    family.add_metric([version], float(body[key]))
+            yield family
+        delay = GaugeMetricFamily(
+            "mlops_fc_model_label_delay_seconds",
+            "From the answer to its real fee reaching the monitor, per version (p50, p90).",
+            labels=["version", "quantile"],
+        )
+        for version, body in sorted(health.items()):
+            for quantile in ("p50", "p90"):
+                value = body.get(f"label_delay_{quantile}_s")
+                if value is not None:
+                    delay.add_metric([version, quantile], float(value))
+        yield delay
+        info = GaugeMetricFamily(
+            "mlops_fc_model_lineage",
+            "1 per model version, labelled with its training run and its last verdict.",
+            labels=["version", "run_id", "verdict"],
+        )
+        for version, found in sorted(self.state.lineage().items()):
+            info.add_metric([version, found.get("run_id", ""), found.get("verdict", "")], 1.0)
+        yield info
 
     def _serving(self) -> Iterator[Metric]:
         champion = GaugeMetricFamily(

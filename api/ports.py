@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,6 +52,10 @@ class Models(Protocol):
 
     def rollback(self, version: str, reason: str) -> dict[str, Any]: ...
 
+    def version_detail(self, version: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """(the version as ``versions()`` lists it, its training run's parameters); None if unknown."""
+        ...
+
 
 class FlowsView(Protocol):
     def snapshot(self) -> dict[str, Any]: ...
@@ -97,6 +102,8 @@ class Services:
     readiness: Readiness
     metrics: ApiMetrics
     serving: Serving
+    # per model version, the label health the drift monitor writes to Redis (blocking)
+    label_health: Callable[[], dict[str, dict[str, Any]]] = field(default=dict)
 
     @property
     def reports_dir(self) -> Path:

@@ -167,6 +167,14 @@ def _print(report) -> None:  # noqa: ANN001 - demo.report.DemoReport, imported l
             f"{s.static_r2_log:.3f}",
         )
     console.print(table)
+    coverage = report.interval_coverage
+    if coverage.get("overall", {}).get("rows"):
+        seasons = [c["covered"] for c in coverage["seasons"].values() if c.get("rows")]
+        console.print(
+            f"interval coverage: {coverage['overall']['covered']:.1%}"
+            f" of {coverage['overall']['rows']} real fees"
+            f" (seasons {min(seasons):.1%}-{max(seasons):.1%})"
+        )
     console.print(
         f"drift events: {len(report.drift_events)}, promotions: {len(report.promotions)}, "
         f"rejections: {len(report.rejections)}; {len(report.windows)} windows in {report.elapsed_s:.0f}s"

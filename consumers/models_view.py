@@ -21,6 +21,7 @@ class MlflowModels:
 
         self.registry = Registry.connect(settings, make_producer(settings), source="api")
         self._changing = threading.Lock()  # one promotion or rollback at a time per process
+        self._params: dict[str, dict[str, str]] = {}
 
     def versions(self) -> list[dict[str, Any]]:
         from modelstore.mlflow_registry import list_versions, version_tags
@@ -43,6 +44,19 @@ class MlflowModels:
                 }
             )
         return out
+
+    def version_detail(self, version: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """The version as listed, with its run's parameters (cached: a run's params never change)."""
+        from modelstore.mlflow_registry import run_params
+
+        listed = {v["version"]: v for v in self.versions()}
+        found = listed.get(version)
+        if found is None:
+            return None
+        params = self._params.get(version)
+        if params is None:
+            params = self._params[version] = run_params(self.registry.client, found.get("run_id"))
+        return found, params
 
     def current(self) -> dict[str, Any] | None:
         champion = self.registry.champion()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from demo.coverage import interval_coverage
 from demo.prequential import Judged, Score, per_season, score
 from demo.scenario import Scenario
 from modelstore.lifecycle import Registry
@@ -35,6 +36,7 @@ class DemoReport:
     rejections: list[dict[str, object]] = field(default_factory=list)
     rollbacks: list[dict[str, object]] = field(default_factory=list)
     windows: list[dict[str, object]] = field(default_factory=list)  # per window: MAE so far, stage times
+    interval_coverage: dict[str, object] = field(default_factory=dict)  # overall and per season
     requests: int = 0
     results: int = 0
     elapsed_s: float = 0.0
@@ -53,6 +55,7 @@ class DemoReport:
             "rejections": self.rejections,
             "rollbacks": self.rollbacks,
             "windows": self.windows,
+            "interval_coverage": self.interval_coverage,
         }
 
 
@@ -103,6 +106,7 @@ def build_report(
         requests=len(transfers),
         results=len(results),
         elapsed_s=time.monotonic() - started,
+        interval_coverage=interval_coverage(ok, transfers),
     )
     by_trace = {d.trace_id: d for d in drifts}
     report.drift_events = [

@@ -80,6 +80,7 @@ def build_app(
     _timers(app, settings, parts)
     _rebalance_signals(app, parts)
     app.task(parts.models.refresh)  # the first model
+    app.task(parts.bounds.refresh)  # calibrated intervals known so far
     app.task(parts.models.follow)
     app.task(clients.view.run)
     return app
@@ -128,6 +129,7 @@ def _timers(app: faust.App, settings: Settings, parts: WorkerParts) -> None:
     app.timer(interval=stall_check_s)(parts.recovery.check)
     app.timer(interval=settings.worker_model_poll_s)(parts.models.refresh)
     app.timer(interval=settings.worker_heartbeat_s)(parts.heartbeat.beat)
+    app.timer(interval=settings.worker_interval_poll_s)(parts.bounds.refresh)
 
 
 def _rebalance_signals(app: faust.App, parts: WorkerParts) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from confluent_kafka.admin import AdminClient
     from faust.types.auth import CredentialsT
 
+    from inference.calibrated import IntervalBounds
     from inference.metrics import WorkerMetrics
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
@@ -40,6 +41,7 @@ class WorkerClients:
     admin: AdminClient  # reads the group's committed offsets
     heartbeat_store: redis.Redis
     lifecycle_reader: Callable[[], AIOKafkaConsumer]
+    interval_bounds: IntervalBounds | None = None  # calibrated intervals, read on a timer
 
 
 def aiokafka_reader(settings: Settings, **options: Any) -> Callable[[], AIOKafkaConsumer]:
@@ -57,9 +59,11 @@ def aiokafka_reader(settings: Settings, **options: Any) -> Callable[[], AIOKafka
 
 
 def build_clients(settings: Settings) -> WorkerClients:
+    from inference.calibrated import IntervalBounds
     from inference.kafka_auth import faust_credentials
     from inference.model_holder import ModelHolder
     from inference.transfers_view import TransfersView
+    from modelstore.calibration import BoundsStore
     from modelstore.redis_cache import ModelCache
     from schemas.topics import TRANSFERS_COMPLETED
     from stack.async_producer import AsyncProducer
@@ -93,6 +97,9 @@ def build_clients(settings: Settings) -> WorkerClients:
             socket_connect_timeout=HEARTBEAT_SOCKET_TIMEOUT_S,
         ),
         lifecycle_reader=aiokafka_reader(settings, group_id=None),
+        interval_bounds=IntervalBounds(
+            BoundsStore(redis_client(settings), settings.topic_prefix, settings.model_name)
+        ),
     )
 
 

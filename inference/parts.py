@@ -10,6 +10,7 @@ import faust
 
 from inference.barrier import ReadYourWrites
 from inference.bootstrap import WorkerClients
+from inference.calibrated import IntervalBounds
 from inference.dead_letters import DeadLetters
 from inference.faust.consumer_calls import GroupConsumer
 from inference.faust.stuck_recovery import StuckRecovery
@@ -43,6 +44,7 @@ class WorkerParts:
     lag: LagReport
     models: ModelFollower
     heartbeat: Heartbeat
+    bounds: IntervalBounds
 
 
 def assemble(
@@ -60,6 +62,7 @@ def assemble(
     metrics.model.refused = lambda: len(holder.refused)
     consumer = cast(Callable[[], GroupConsumer], lambda: app.consumer)  # built once the app starts
     source = f"{SOURCE}/{worker_name}"  # results name the worker that scored them
+    bounds = clients.interval_bounds or IntervalBounds(None)
 
     async def send_dead_letter(key: bytes | None, value: bytes, headers: Headers) -> None:
         # Faust types headers as bytes values, which is all the codec puts in
@@ -97,6 +100,7 @@ def assemble(
         results_topic=settings.topic(PREDICTIONS_RESULTS.name),
         source=source,
         no_model_wait_s=settings.worker_no_model_wait_s,
+        bounds=bounds,
     )
     return WorkerParts(
         players=players,
@@ -106,4 +110,5 @@ def assemble(
         lag=LagReport(consumer, offsets, players.progress, ingest_topics, settings.catalogue_name, metrics),
         models=ModelFollower(holder, clients.lifecycle_reader, settings.topic(MODELS_LIFECYCLE.name)),
         heartbeat=Heartbeat(clients.heartbeat_store, worker_name, holder, settings.worker_heartbeat_s),
+        bounds=bounds,
     )

@@ -19,6 +19,7 @@ from faust.types import TP
 from features.club_stats import ClubStatsCache
 from features.vector import vector
 from inference.barrier import ReadYourWrites
+from inference.calibrated import IntervalBounds
 from inference.confirmations import ConfirmationChain, Offsets, ResultProducer
 from inference.dead_letters import ConsumedMessage, DeadLetters
 from inference.metrics import WorkerMetrics
@@ -51,6 +52,7 @@ class RequestPipeline:
         results_topic: str,
         source: str,
         no_model_wait_s: float,
+        bounds: IntervalBounds | None = None,
     ) -> None:
         self._holder = holder
         self._players = players
@@ -62,6 +64,7 @@ class RequestPipeline:
         self._results_topic = results_topic
         self._source = source
         self._no_model_wait_s = no_model_wait_s
+        self._bounds = bounds or IntervalBounds(None)
         self.chain = ConfirmationChain(producer, self.confirmed, metrics)
         # club statistics shared by requests that see the same deals, for one view and model
         self.club_stats = ClubStatsCache()
@@ -114,7 +117,8 @@ class RequestPipeline:
         model = self._holder.current  # read once: the whole batch uses this one model
         name = self._holder.model_name
         try:
-            return score_batch(model, name, batch, started, time.time(), self._source)
+            # the intervals recalibrated on the real fees (held in memory: no Redis call here)
+            return self._bounds.apply(score_batch(model, name, batch, started, time.time(), self._source))
         except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
             log.exception("scoring failed for a batch of %d", len(batch))
             version = None if model is None else model.version

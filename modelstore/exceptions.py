@@ -29,3 +29,7 @@ class ArtifactMismatchError(ModelStoreError):
 
 class PromotionRefusedError(ModelStoreError):
     """A registered version failed verification, so it was not promoted: nothing was moved."""
+
+
+class EvidenceStoreUnavailable(ModelStoreError):
+    """Redis did not answer while reading or writing calibrated bounds or label health."""

@@ -7,7 +7,9 @@ import signal
 import threading
 
 from modelstore.redis_cache import ModelCache
+from monitoring.calibration import Calibrator
 from monitoring.config import DriftConfig
+from monitoring.live_evidence import LiveEvidence, calibration_config
 from monitoring.loop import MonitorLoop, MonitorTopics
 from monitoring.monitor import DriftMonitor
 from monitoring.reference import StoreReferences
@@ -20,7 +22,7 @@ from stack.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def build_monitor(settings: Settings) -> DriftMonitor:
+def build_monitor(settings: Settings, evidence: LiveEvidence | None = None) -> DriftMonitor:
     """The pure monitor over the Redis model cache (same key prefix as the workers)."""
     references = StoreReferences(
         store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
@@ -31,12 +33,15 @@ def build_monitor(settings: Settings) -> DriftMonitor:
         DriftConfig.from_settings(settings),
         references,
         FileReports(settings.state_dir, settings.drift_reports_keep),
+        observers=() if evidence is None else (evidence,),
     )
 
 
 def build_loop(settings: Settings) -> MonitorLoop:
     """The monitor with its consumer (group ``<topic_prefix><monitor_group_id>``) and producer."""
-    monitor = build_monitor(settings)
+    evidence = LiveEvidence(Calibrator(calibration_config(settings)))
+    monitor = build_monitor(settings, evidence)
+    store = redis_client(settings)
     if not monitor.refresh():
         log.warning("no model %s in Redis yet: drift checks start with the first one", settings.model_name)
     return MonitorLoop(
@@ -48,6 +53,7 @@ def build_loop(settings: Settings) -> MonitorLoop:
             redis_client(settings),
             f"{settings.topic_prefix}mlops-fc:monitor:{settings.monitor_group_id}:state",
         ),
+        after_batch=lambda: evidence.flush(store, settings.topic_prefix, settings.model_name),
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer
@@ -90,6 +91,7 @@ class MonitorLoop:
     _unsent: list[DriftDetected] = field(default_factory=list)  # not yet confirmed by the broker
     _failures: list[str] = field(default_factory=list)
     state: SavedState | None = None  # where windows are kept across a clean restart
+    after_batch: Callable[[], None] | None = None  # e.g. calibrated bounds and label health to Redis
     _loop: ConsumeLoop[Event] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -158,6 +160,8 @@ class MonitorLoop:
 
     def _publish(self) -> None:
         """Deliver the events not yet confirmed; raises (the loop retries) while any is refused."""
+        if self.after_batch is not None:
+            self.after_batch()
         if not self._unsent:
             return
         for event in self._unsent:

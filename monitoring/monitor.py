@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import uuid4
 
 import pandas as pd
@@ -50,6 +52,14 @@ MIN_REFERENCE_ROWS = 50
 # A perfect validation score would make any error infinite drift.
 MIN_REFERENCE_ERROR = 1e-6
 PERFORMANCE_METHOD = "mae_ratio"
+
+
+class OutcomeObserver(Protocol):
+    """Fed every scored result and every labelled outcome of the serving version."""
+
+    def on_result(self, result: PredictionResult) -> None: ...
+
+    def on_outcome(self, outcome: Outcome) -> None: ...
 
 
 @dataclass
@@ -76,11 +86,15 @@ class DriftMonitor:
         references: ReferenceSource,
         reports: ReportSink,
         check: FeatureCheck = feature_drift,
+        observers: Sequence[OutcomeObserver] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self._references = references
         self._reports = reports
         self._check = check
+        self._observers = tuple(observers)
+        self._clock = clock
         self.reference: Reference | None = None
         self.stats = MonitorStats()
         self._columns: tuple[str, ...] = ()
@@ -199,12 +213,21 @@ class DriftMonitor:
         if result.status != "ok" or result.model_version is None or result.predicted_fee_eur_m is None:
             self.stats.ignored += 1
             return []
+        for observer in self._observers:
+            observer.on_result(result)
         if not self._is_current(result.model_version):
             self.stats.stale += 1
             return []
         events: list[DriftDetected] = []
         if result.transfer_id:
-            prediction = Prediction(math.log1p(result.predicted_fee_eur_m), result.model_version)
+            low, high = result.interval_low, result.interval_high
+            prediction = Prediction(
+                math.log1p(result.predicted_fee_eur_m),
+                result.model_version,
+                None if low is None else math.log1p(low),
+                None if high is None else math.log1p(high),
+                result.occurred_at.timestamp(),
+            )
             outcome = self._join.add_prediction(result.transfer_id, prediction)
             if outcome is not None:
                 events += self._on_outcome(outcome)
@@ -221,7 +244,8 @@ class DriftMonitor:
             self.stats.ignored += 1
             return []
         outcome = self._join.add_label(
-            transfer.transfer_id, Label(math.log1p(transfer.fee_eur_m), transfer.transferred_at)
+            transfer.transfer_id,
+            Label(math.log1p(transfer.fee_eur_m), transfer.transferred_at, self._clock()),
         )
         return [] if outcome is None else self._on_outcome(outcome)
 
@@ -233,6 +257,8 @@ class DriftMonitor:
             self.stats.stale += 1
             return []
         self.stats.outcomes += 1
+        for observer in self._observers:
+            observer.on_outcome(outcome)
         self._errors.add(outcome.abs_error, outcome.at)
         if len(self._errors) < self.config.error_min_rows:
             return []

@@ -107,12 +107,17 @@ class ErrorWindow:
 class Prediction:
     log_fee: float
     model_version: str
+    # the served interval on log1p(fee), when the result carried one
+    log_low: float | None = None
+    log_high: float | None = None
+    answered_at: float | None = None  # epoch seconds the worker scored it (result.occurred_at)
 
 
 @dataclass(frozen=True)
 class Label:
     log_fee: float
     at: datetime
+    seen_at: float | None = None  # epoch seconds the monitor read it
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,10 @@ class Outcome:
     model_version: str
     abs_error: float
     at: datetime
+    residual: float = 0.0  # real minus predicted, on log1p(fee)
+    predicted_log_fee: float = 0.0
+    covered: bool | None = None  # the real fee fell inside the served interval (None: no interval)
+    delay_s: float | None = None  # from the answer to the label reaching the monitor
 
 
 class _Bounded(Generic[K, V]):
@@ -173,17 +182,27 @@ class OutcomeJoin:
 
     def dump(self) -> dict[str, Any]:
         return {
-            "predictions": [[tid, p.log_fee, p.model_version] for tid, p in self.predictions.items()],
-            "labels": [[tid, label.log_fee, label.at.isoformat()] for tid, label in self.labels.items()],
+            "predictions": [
+                [tid, p.log_fee, p.model_version, p.log_low, p.log_high, p.answered_at]
+                for tid, p in self.predictions.items()
+            ],
+            "labels": [
+                [tid, label.log_fee, label.at.isoformat(), label.seen_at]
+                for tid, label in self.labels.items()
+            ],
         }
 
     def load(self, saved: Mapping[str, Any]) -> None:
         self.predictions.clear()
         self.labels.clear()
-        for tid, log_fee, version in saved["predictions"]:
-            self.predictions.put(str(tid), Prediction(float(log_fee), str(version)))
-        for tid, log_fee, at in saved["labels"]:
-            self.labels.put(str(tid), Label(float(log_fee), datetime.fromisoformat(at)))
+        for tid, log_fee, version, *extra in saved["predictions"]:  # older saves: no extra
+            low, high, answered = [*extra, None, None, None][:3]
+            self.predictions.put(
+                str(tid), Prediction(float(log_fee), str(version), _opt(low), _opt(high), _opt(answered))
+            )
+        for tid, log_fee, at, *extra in saved["labels"]:
+            seen = extra[0] if extra else None
+            self.labels.put(str(tid), Label(float(log_fee), datetime.fromisoformat(at), _opt(seen)))
 
     def add_label(self, transfer_id: str, label: Label) -> Outcome | None:
         prediction = self.predictions.pop(transfer_id)
@@ -193,5 +212,24 @@ class OutcomeJoin:
         return _outcome(prediction, label)
 
 
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _outcome(prediction: Prediction, label: Label) -> Outcome:
-    return Outcome(prediction.model_version, abs(label.log_fee - prediction.log_fee), label.at)
+    residual = label.log_fee - prediction.log_fee
+    covered = None
+    if prediction.log_low is not None and prediction.log_high is not None:
+        covered = prediction.log_low <= label.log_fee <= prediction.log_high
+    delay = None
+    if prediction.answered_at is not None and label.seen_at is not None:
+        delay = max(0.0, label.seen_at - prediction.answered_at)
+    return Outcome(
+        prediction.model_version,
+        abs(residual),
+        label.at,
+        residual=residual,
+        predicted_log_fee=prediction.log_fee,
+        covered=covered,
+        delay_s=delay,
+    )

@@ -220,6 +220,34 @@ class Settings(BaseSettings):
         description="Evidently HTML reports kept on disk (a few MB each); older ones are deleted.",
     )
 
+    # Calibrated intervals (monitoring/calibration.py)
+    interval_level: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="Share of real fees the prediction interval should cover (0.8: an 80 % interval).",
+    )
+    interval_window: int = Field(
+        default=400,
+        ge=20,
+        description="Latest labelled residuals (log fee) of a model version its interval is calibrated on.",
+    )
+    interval_min_labels: int = Field(
+        default=100,
+        ge=10,
+        description="Fewest labels of a version before its calibrated interval replaces the model's own.",
+    )
+    interval_publish_every: int = Field(
+        default=25,
+        ge=1,
+        description="New labels between two publications of a version's calibrated bounds to Redis.",
+    )
+    worker_interval_poll_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a worker reads the calibrated interval bounds from Redis (never per request).",
+    )
+
     # Retrainer
     retrain_cooldown_s: float = Field(
         default=300.0,

@@ -77,6 +77,12 @@ class FakeModels:
         self.champion = version
         return {"event_type": "ModelPromoted", "version": version, "reason": reason}
 
+    def version_detail(self, version: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+        listed = {v["version"]: v for v in self.versions()}
+        if version not in listed:
+            return None
+        return {**listed[version], "run_id": f"run-{version}"}, {"trigger_event_id": f"drift-{version}"}
+
     def rollback(self, version: str, reason: str) -> dict[str, Any]:
         if self.champion is None:
             raise ValueError("there is no champion to roll back from")

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
 from api.deps import ServicesDep, require_api_key
 from api.ports import Services
 from api.schemas import ModelAction, Problem
+from consumers.lineage import lineage
+from consumers.replica import TIMELINE_SIZE
 from modelstore.exceptions import ArtifactNotFoundError, ModelStoreError, PromotionRefusedError
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -43,6 +45,28 @@ async def current_model(found: ServicesDep) -> dict[str, Any]:
             status.HTTP_404_NOT_FOUND, detail="no model promoted yet: `mlops-fc train --initial`"
         )
     return {**current, "serving": found.serving.view.to_json()}
+
+
+@router.get(
+    "/{version}",
+    summary="One version: its label health and its lineage (drift event, run, verdict, serving)",
+    responses={404: {"model": Problem}, 503: {"model": Problem}},
+)
+async def model_version(found: ServicesDep, version: Annotated[str, Version]) -> dict[str, Any]:
+    """`health`: requests answered, labels received and their share, label delay p50/p90, live
+    MAE and interval coverage, as the drift monitor measured them (null before any result).
+    `drift_event` -> `training_run` -> `mlflow_version` -> `verdict` -> `steps` (shadow,
+    promotion, rejection, rollbacks) tell why the version exists and what became of it."""
+    detail = await asyncio.to_thread(found.models.version_detail, version)
+    if detail is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"model version {version} is not registered (GET /v1/models lists the versions)",
+        )
+    registered, params = detail
+    health = (await asyncio.to_thread(found.label_health)).get(version)
+    timeline = found.replica.events(None, TIMELINE_SIZE)[::-1]  # oldest first
+    return lineage(version, registered, params, timeline, health)
 
 
 async def _change(action: str, found: Services, version: str, reason: str) -> dict[str, Any]:

@@ -101,6 +101,14 @@ def test_flows_page_shows_the_pipeline_and_answers_a_prediction(api: RunningApi,
     assert wait_until(
         lambda: page_shows("document.getElementById('timeline').textContent.includes('promoted v1')"), WAIT
     )
+    # The lineage section draws version 1: its trigger, run, MLflow version and verdict.
+    assert wait_until(
+        lambda: page_shows(
+            "(t => t.includes('trigger: initial') && t.includes('MLflow v1') && t.includes('promoted'))"
+            "(document.getElementById('lineage').textContent)"
+        ),
+        WAIT,
+    )
     browser.eval("document.getElementById('topic-select').value = 'transfers.completed'; "
                  "document.getElementById('topic-select').dispatchEvent(new Event('change'))")  # fmt: skip
     assert wait_until(

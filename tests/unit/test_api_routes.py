@@ -272,3 +272,36 @@ def test_same_request_id_is_answered_from_the_store(client: TestClient) -> None:
     predictor: FakePredictor = services(client).predictor  # type: ignore[assignment]
     assert client.get("/v1/predictions/same-1").json()["event_id"] == first["event_id"]
     assert len(predictor.asked) == 1
+
+
+HEALTH = {
+    "2": {
+        "requests_answered": 40, "labels_received": 30, "label_share": 0.75, "label_delay_p50_s": 2.0,
+        "label_delay_p90_s": 9.0, "live_mae_log": 0.5, "live_mae_eur_m": 1.5, "interval_coverage": 0.8,
+        "interval_labels": 30, "calibrated": None,
+    }
+}  # fmt: skip
+
+
+def test_a_model_version_shows_its_health_and_lineage_and_an_unknown_one_is_404(settings: Settings) -> None:
+    for client in client_for(settings, label_health=lambda: HEALTH):
+        at = datetime(2030, 1, 1, tzinfo=UTC)
+        drift = DriftDetected(
+            source="t", model_name="m", model_version="1", kind="performance", method="mae_ratio",
+            window_start=at, window_end=at, window_size=150, threshold=1.3, online_error=0.9,
+            reference_error=0.5, scores={"mae_ratio": 1.8},
+        )  # fmt: skip
+        # the fake registry says version 2's run was triggered by "drift-2"
+        services(client).replica.apply(drift)
+        shown = client.get("/v1/models/2").json()
+        assert shown["health"] == HEALTH["2"] and shown["trigger"]["event_id"] == "drift-2"
+        assert shown["training_run"]["run_id"] == "run-2" and shown["mlflow_version"]["champion"] is True
+        assert shown["drift_event"] is None and shown["trigger"]["found_in_timeline"] is False
+        missing = client.get("/v1/models/77")
+        assert missing.status_code == 404 and "model version 77 is not registered" in missing.text
+        assert client.get("/v1/models/current").status_code == 200  # still its own route
+        services(client).metrics.state.label_health = lambda: HEALTH  # api/bootstrap.py wires the real one
+        text = client.get("/metrics").text
+        assert 'mlops_fc_model_labels_received{version="2"} 30.0' in text
+        assert 'mlops_fc_model_label_delay_seconds{quantile="p90",version="2"} 9.0' in text
+        assert 'mlops_fc_model_interval_coverage{version="2"} 0.8' in text

@@ -1,0 +1,94 @@
+"""Conformal recalibration of the prediction interval from the real fees, per model version.
+
+The model's own interval comes from residual quantiles on its validation rows, measured once
+at training time; the market moves on (fees inflate, eras differ), so its coverage drifts.
+Here each model version keeps the signed residuals log1p(real fee) - log1p(predicted fee) of
+its latest ``window`` labelled predictions; once it holds ``min_labels`` of them, its
+interval is [prediction + r_lo, prediction + r_hi] with r_lo and r_hi the split-conformal
+order statistics of those residuals at the level (for n residuals sorted ascending, the
+floor((n + 1) * a / 2)-th and the ceil((n + 1) * (1 - a / 2))-th, a = 1 - level): on
+exchangeable residuals that covers at least ``level`` of new fees, and the rolling window
+follows the market when it moves. Before ``min_labels``, the model's own interval serves.
+
+Pure: fed outcomes, it returns the bounds due for publication (every ``publish_every`` new
+labels of a version); the monitor loop writes them to Redis for the workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+from modelstore.calibration import CalibratedBounds
+
+MAX_VERSIONS = 8  # versions whose residuals are kept (the champion, a shadow, recent ones)
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    level: float = 0.8
+    window: int = 400
+    min_labels: int = 100
+    publish_every: int = 25
+
+    def __post_init__(self) -> None:
+        if not 0 < self.level < 1:
+            raise ValueError("level must lie strictly between 0 and 1")
+        if not 0 < self.min_labels <= self.window:
+            raise ValueError("min_labels must lie in 1..window")
+        if self.publish_every < 1:
+            raise ValueError("publish_every must be positive")
+
+
+def conformal_offsets(residuals: list[float], level: float) -> tuple[float, float]:
+    """(low, high) split-conformal offsets of ``residuals`` at ``level``; see the module docstring."""
+    if not residuals:
+        raise ValueError("no residuals")
+    ordered = sorted(residuals)
+    n = len(ordered)
+    tail = (1.0 - level) / 2.0
+    # the epsilon keeps 0.1 * 100 at rank 10: in floating point it is 9.999...
+    low_rank = min(n, max(1, math.floor((n + 1) * tail + 1e-9)))
+    high_rank = min(n, max(1, math.ceil((n + 1) * (1.0 - tail) - 1e-9)))
+    return ordered[low_rank - 1], ordered[high_rank - 1]
+
+
+class Calibrator:
+    """Rolling residuals per model version and the calibrated bounds they give."""
+
+    def __init__(self, config: CalibrationConfig) -> None:
+        self.config = config
+        self._residuals: OrderedDict[str, deque[float]] = OrderedDict()
+        self._since: dict[str, int] = {}
+
+    def add(self, version: str, residual: float) -> CalibratedBounds | None:
+        """One labelled residual of ``version``; the bounds when they are due for publication."""
+        window = self._residuals.get(version)
+        if window is None:
+            window = self._residuals[version] = deque(maxlen=self.config.window)
+            self._since[version] = 0
+            while len(self._residuals) > MAX_VERSIONS:
+                old, _ = self._residuals.popitem(last=False)
+                self._since.pop(old, None)
+        self._residuals.move_to_end(version)
+        window.append(residual)
+        self._since[version] += 1
+        if len(window) < self.config.min_labels:
+            return None
+        if len(window) > self.config.min_labels and self._since[version] < self.config.publish_every:
+            return None
+        self._since[version] = 0
+        return self.bounds(version)
+
+    def bounds(self, version: str) -> CalibratedBounds | None:
+        """The calibrated bounds of ``version``; None before ``min_labels`` residuals."""
+        window = self._residuals.get(version)
+        if window is None or len(window) < self.config.min_labels:
+            return None
+        low, high = conformal_offsets(list(window), self.config.level)
+        return CalibratedBounds(version, self.config.level, low, high, len(window))
+
+    def labels(self, version: str) -> int:
+        window = self._residuals.get(version)
+        return 0 if window is None else len(window)
