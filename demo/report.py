@@ -35,6 +35,7 @@ class DemoReport:
     rejections: list[dict[str, object]] = field(default_factory=list)
     rollbacks: list[dict[str, object]] = field(default_factory=list)
     windows: list[dict[str, object]] = field(default_factory=list)  # per window: MAE so far, stage times
+    startup_s: dict[str, float] = field(default_factory=dict)  # history published, first model
     requests: int = 0
     results: int = 0
     elapsed_s: float = 0.0
@@ -53,6 +54,7 @@ class DemoReport:
             "rejections": self.rejections,
             "rollbacks": self.rollbacks,
             "windows": self.windows,
+            "startup_s": self.startup_s,
         }
 
 
