@@ -23,7 +23,7 @@ from modelstore.mlflow_registry import (
 from modelstore.signing import load_artifact
 from retrainer.challenger import Comparison, compare
 from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
-from retrainer.history import read_history
+from retrainer.history import HistoryReader
 from retrainer.ports import Decision, OutcomeStatus
 from retrainer.window import TrainingWindow
 from stack.settings import Settings
@@ -105,10 +105,11 @@ class HistoryChallengers:
     def __init__(self, settings: Settings, window: TrainingWindow) -> None:
         self.settings = settings
         self.window = window
+        self.history = HistoryReader(settings)  # keeps what it read: later retrains read what is new
 
     def challenge(self, champion: ModelArtifact | None, tags: dict[str, str]) -> tuple[Comparison, int]:
         started = time.monotonic()
-        events, undecodable = read_history(self.settings)  # season records, then transfers
+        events, undecodable = self.history.read()  # season records, then transfers
         frame = build_training_set(events)
         log.info(
             "drift event %s: training a challenger on %d paid transfers (window %s, champion %s; "
