@@ -7,9 +7,11 @@ import logging
 import time
 from typing import cast
 
+import pandas as pd
 import redis
 
-from features.training_set import build_training_set
+from features.training_set import TrainingSetBuilder
+from features.update import PlayerEvent
 from modelstore.artifact import ModelArtifact
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import (
@@ -106,11 +108,13 @@ class HistoryChallengers:
         self.settings = settings
         self.window = window
         self.history = HistoryReader(settings)  # keeps what it read: later retrains read what is new
+        self._replayed: list[PlayerEvent] = []
+        self._builder = TrainingSetBuilder()
 
     def challenge(self, champion: ModelArtifact | None, tags: dict[str, str]) -> tuple[Comparison, int]:
         started = time.monotonic()
         events, undecodable = self.history.read()  # season records, then transfers
-        frame = build_training_set(events)
+        frame = self._training_set(events)
         log.info(
             "drift event %s: training a challenger on %d paid transfers (window %s, champion %s; "
             "history read in %.1fs)",
@@ -130,3 +134,19 @@ class HistoryChallengers:
             tags=tags,
         )
         return comparison, undecodable
+
+    def _training_set(self, events: list[PlayerEvent]) -> pd.DataFrame:
+        """build_training_set(events), replaying only the events after those of the last call.
+
+        Later events extend the last replay when the history read before is still the start
+        of this one (same events, same order: nothing arrived out of order); otherwise the
+        whole history is replayed again.
+        """
+        done = self._replayed
+        extends = len(done) <= len(events) and all(a is b for a, b in zip(done, events, strict=False))
+        if not extends:
+            self._builder = TrainingSetBuilder()
+            done = []
+        self._builder.extend(events[len(done) :])
+        self._replayed = list(events)
+        return self._builder.frame()

@@ -111,6 +111,18 @@ def test_the_flows_page_follows_the_run(main_job: MainJob, browser: DevTools) ->
     )
     assert wait_until(lambda: shows("document.querySelectorAll('#mae-chart polyline').length === 2"), SEEN_S)
     assert browser.eval("document.querySelector('#graph g[data-node=\"sink\"]') !== null")  # a sink runs
+    # Every edge of the graph, back edges included, is drawn inside the frame (the viewBox).
+    assert browser.eval(
+        """(() => {
+          const svg = document.getElementById('graph'), frame = svg.viewBox.baseVal;
+          const edges = [...svg.querySelectorAll('path.edge')];
+          return edges.length > 0 && edges.every((path) => {
+            const box = path.getBBox();
+            return box.x >= frame.x && box.y >= frame.y && box.x + box.width <= frame.x + frame.width
+                   && box.y + box.height <= frame.y + frame.height;
+          });
+        })()"""
+    )
 
 
 def test_the_console_shows_the_url_each_window_and_no_librdkafka_line(main_job: MainJob) -> None:
