@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features.training_set import TrainingSetBuilder, build_training_set
+from features.update import PlayerEvent
 from producers.synthetic import generate
 from retrainer.adapters import HistoryChallengers
 from retrainer.window import TrainingWindow
@@ -23,7 +24,9 @@ def test_an_extended_replay_is_the_full_replay() -> None:
 
 
 def test_the_retrainer_replays_only_what_is_new_unless_the_history_changed() -> None:
-    events = [e for e in generate(4, range(2010, 2014), 80) if isinstance(e, TransferCompleted)]
+    events: list[PlayerEvent] = [
+        e for e in generate(4, range(2010, 2014), 80) if isinstance(e, TransferCompleted)
+    ]
     challengers = HistoryChallengers(Settings(), TrainingWindow.parse("all"))
     pd.testing.assert_frame_equal(challengers._training_set(events[:100]), build_training_set(events[:100]))
     pd.testing.assert_frame_equal(challengers._training_set(events), build_training_set(events))
