@@ -2,9 +2,10 @@
 pipeline can start from nothing.
 
 The main job starts each run from the same history, so its first model can come from a
-cache keyed by what decides the fit: the training set's content, the feature names, the
-training configuration and the scikit-learn version. A cached model is kept as a signed
-blob and verified before it is loaded (a blob signed with another key is a miss).
+cache keyed by what decides the fit: the events, the feature names, the training
+configuration, the scikit-learn version and the source of the replay and training code
+(a hit skips the replay too). A cached model is kept as a signed blob and verified before it
+is loaded (a blob signed with another key is a miss).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import sklearn
 
 from features.training_set import build_training_set
+from features.update import PlayerEvent
 from features.vector import FEATURE_NAMES
 from modelstore.artifact import ArtifactMetadata, ModelArtifact
 from modelstore.exceptions import ModelStoreError
@@ -31,6 +33,12 @@ from stack.kafka_clients import make_producer
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+# Between the events and the fitted model: a change to any of these trains anew.
+REPLAY_CODE = (
+    *sorted(f"features/{p.name}" for p in (ROOT / "features").glob("*.py")),
+    "retrainer/training.py",
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +64,14 @@ def train_initial(
     if until_season is not None:
         transfers = [t for t in transfers if t.season <= until_season]
     stats, _ = read_season_stats(settings)
-    frame = build_training_set([*stats, *transfers])  # records first: see retrainer.history
+    events: list[PlayerEvent] = [*stats, *transfers]  # records first: see retrainer.history
     key = settings.model_signing_key
-    path = cache_dir / f"initial-{training_key(frame)}.blob" if cache_dir is not None else None
+    # Keyed by the events, so a hit also skips their replay into a training set.
+    path = cache_dir / f"initial-{training_key(events)}.blob" if cache_dir is not None else None
     artifact = _cached(path, key, settings.model_name) if path is not None else None
     cached = artifact is not None
     if artifact is None:
+        frame = build_training_set(events)
         artifact = train_model(frame, settings.model_name, tags={"trigger": "initial"})
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,17 +81,23 @@ def train_initial(
     params = {"trigger": "initial", "until_season": until_season, "cached": cached}
     registered = registry.register(artifact, run_name="initial", params=params)
     registry.promote(registered, reason="initial model: nothing was serving")
-    return InitialModel(registered.version, len(frame), dict(artifact.metadata.metrics), cached)
+    return InitialModel(
+        registered.version, artifact.metadata.train_rows, dict(artifact.metadata.metrics), cached
+    )
 
 
-def training_key(frame: pd.DataFrame) -> str:
-    """What decides the fit of a first model: the rows, the features, the config, sklearn."""
+def training_key(events: Sequence[PlayerEvent]) -> str:
+    """What decides the fit of a first model: the events in order, the features, the config,
+    scikit-learn and the code that replays events into a training set."""
     digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(",".join(frame.columns).encode())
+    for event in events:
+        digest.update(event.model_dump_json().encode())
+        digest.update(b"\n")
     digest.update(",".join(FEATURE_NAMES).encode())
     digest.update(repr(TrainingConfig()).encode())
     digest.update(sklearn.__version__.encode())
+    for name in REPLAY_CODE:
+        digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()[:32]
 
 
