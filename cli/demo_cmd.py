@@ -83,7 +83,7 @@ def _run(
     settings: Settings, data: Path, seasons: tuple[int, int, SyntheticPlan], workers: int, out_dir: Path
 ):  # noqa: ANN202
     from demo.demo import Hooks, run_demo
-    from demo.scenario import load_scenario
+    from demo.scenario_cache import cached_scenario
     from devstack.up import up
 
     with console.status(f"Bringing the system up in namespace {settings.topic_prefix} ..."):
@@ -91,7 +91,10 @@ def _run(
     print_rows(started.rows)
     with console.status(f"Reading the data ({data})..."):
         base_until, last_season, plan = seasons
-        scenario = load_scenario(data, base_until=base_until, last_season=last_season, synthetic=plan)
+        cache = settings.state_dir / "cache" / "scenarios"  # the files are parsed once, then reused
+        scenario, _ = cached_scenario(
+            cache, data, base_until=base_until, last_season=last_season, synthetic=plan
+        )
     windows = scenario.windows()
     console.print(
         f"{scenario.source} data: {len(scenario.history_transfers)} transfers up to {base_until} for the "

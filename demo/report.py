@@ -37,6 +37,7 @@ class DemoReport:
     rollbacks: list[dict[str, object]] = field(default_factory=list)
     windows: list[dict[str, object]] = field(default_factory=list)  # per window: MAE so far, stage times
     interval_coverage: dict[str, object] = field(default_factory=dict)  # overall and per season
+    startup_s: dict[str, float] = field(default_factory=dict)  # history published, first model
     requests: int = 0
     results: int = 0
     elapsed_s: float = 0.0
@@ -56,6 +57,7 @@ class DemoReport:
             "rollbacks": self.rollbacks,
             "windows": self.windows,
             "interval_coverage": self.interval_coverage,
+            "startup_s": self.startup_s,
         }
 
 

@@ -7,9 +7,11 @@ import logging
 import time
 from typing import cast
 
+import pandas as pd
 import redis
 
-from features.training_set import build_training_set
+from features.training_set import TrainingSetBuilder
+from features.update import PlayerEvent
 from modelstore.artifact import ModelArtifact
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import (
@@ -23,7 +25,7 @@ from modelstore.mlflow_registry import (
 from modelstore.signing import load_artifact
 from retrainer.challenger import Comparison, compare
 from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
-from retrainer.history import read_history
+from retrainer.history import HistoryReader
 from retrainer.ports import Decision, OutcomeStatus
 from retrainer.window import TrainingWindow
 from stack.settings import Settings
@@ -105,11 +107,14 @@ class HistoryChallengers:
     def __init__(self, settings: Settings, window: TrainingWindow) -> None:
         self.settings = settings
         self.window = window
+        self.history = HistoryReader(settings)  # keeps what it read: later retrains read what is new
+        self._replayed: list[PlayerEvent] = []
+        self._builder = TrainingSetBuilder()
 
     def challenge(self, champion: ModelArtifact | None, tags: dict[str, str]) -> tuple[Comparison, int]:
         started = time.monotonic()
-        events, undecodable = read_history(self.settings)  # season records, then transfers
-        frame = build_training_set(events)
+        events, undecodable = self.history.read()  # season records, then transfers
+        frame = self._training_set(events)
         log.info(
             "drift event %s: training a challenger on %d paid transfers (window %s, champion %s; "
             "history read in %.1fs)",
@@ -129,3 +134,19 @@ class HistoryChallengers:
             tags=tags,
         )
         return comparison, undecodable
+
+    def _training_set(self, events: list[PlayerEvent]) -> pd.DataFrame:
+        """build_training_set(events), replaying only the events after those of the last call.
+
+        Later events extend the last replay when the history read before is still the start
+        of this one (same events, same order: nothing arrived out of order); otherwise the
+        whole history is replayed again.
+        """
+        done = self._replayed
+        extends = len(done) <= len(events) and all(a is b for a, b in zip(done, events, strict=False))
+        if not extends:
+            self._builder = TrainingSetBuilder()
+            done = []
+        self._builder.extend(events[len(done) :])
+        self._replayed = list(events)
+        return self._builder.frame()

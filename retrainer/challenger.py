@@ -10,7 +10,7 @@ import pandas as pd
 from features.vector import FEATURE_NAMES
 from modelstore.artifact import ModelArtifact
 from retrainer.exceptions import NotEnoughNewData
-from retrainer.training import evaluate, train_model
+from retrainer.training import MIN_TRAIN_ROWS, TrainingConfig, evaluate, fit_estimator, train_model
 from retrainer.window import TrainingWindow
 
 
@@ -82,12 +82,21 @@ def compare(
     cutoff = pd.Timestamp(champion.metadata.train_to) if champion is not None else None
     train, holdout = split_holdout(frame, holdout_rows, cutoff)
     rows, weights = window.select(train)
-    held_out = train_model(rows, model_name, sample_weight=weights, tags=tags)
-    challenger_metrics = _score(held_out, holdout)
+    # Only scored on the holdout: one fit, the model train_model would return, without its
+    # validation fit (whose metrics nobody reads here); ``train`` is already in time order.
+    held_out = fit_estimator(_trainable(rows), TrainingConfig(), weights)
+    holdout_vectors = holdout[list(FEATURE_NAMES)].to_numpy(dtype=float)
+    challenger_metrics = evaluate(held_out.predict(holdout_vectors), holdout)
     champion_metrics = _score(champion, holdout) if champion is not None else {}
     everything, all_weights = window.select(frame)
     final = train_model(everything, model_name, sample_weight=all_weights, tags=tags)
     return Comparison(final, challenger_metrics, champion_metrics, margin)
+
+
+def _trainable(rows: pd.DataFrame) -> pd.DataFrame:
+    if len(rows) < MIN_TRAIN_ROWS:
+        raise ValueError(f"need at least {MIN_TRAIN_ROWS} paid transfers to train, got {len(rows)}")
+    return rows
 
 
 def _score(model: ModelArtifact, holdout: pd.DataFrame) -> dict[str, float]:

@@ -20,6 +20,7 @@ from modelstore.artifact import ArtifactMetadata, IntervalInfo, ModelArtifact
 
 INTERVAL_QUANTILES = (0.1, 0.5, 0.9)
 REFERENCE_ROWS = 2000
+MIN_TRAIN_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def train_model(
 ) -> ModelArtifact:
     """Fit on all but the most recent rows, measure on those, then refit on everything."""
     config = config or TrainingConfig()
-    if len(frame) < 50:
-        raise ValueError(f"need at least 50 paid transfers to train, got {len(frame)}")
+    if len(frame) < MIN_TRAIN_ROWS:
+        raise ValueError(f"need at least {MIN_TRAIN_ROWS} paid transfers to train, got {len(frame)}")
     frame = frame.sort_values("transferred_at", kind="stable").reset_index(drop=True)
     cut = int(len(frame) * (1 - config.validation_share))
     train, valid = frame.iloc[:cut], frame.iloc[cut:]

@@ -18,7 +18,7 @@ from monitoring import (
     report_path,
     resolve_report,
 )
-from monitoring.feature_check import choose_methods
+from monitoring.feature_check import choose_methods, evidently_report, report_scores
 from stack.settings import Settings
 from tests.unit.test_drift_monitor import FEATURES, feature_rows
 
@@ -48,6 +48,18 @@ def test_same_law_scores_low_and_a_shift_scores_high(reference: pd.DataFrame) ->
     assert shifted.share == pytest.approx(1 / len(columns))
     assert shifted.scores["age"] == max(shifted.scores.values()) > 0.5
     assert shifted.elapsed_s > 0 and shifted.method == "evidently:jensenshannon+wasserstein"
+
+
+def test_the_scores_are_those_of_the_evidently_report(reference: pd.DataFrame) -> None:
+    # The check runs Evidently's stattests without the report (whose widgets cost seconds):
+    # the same numbers as the full report on the same columns, inf and missing values included.
+    current = feature_rows(1000, seed=4, shift={"age": 1.5})
+    current.loc[current.index[:7], "age"] = np.nan
+    current.loc[current.index[7:9], "player_last_log_fee"] = np.inf
+    columns = list(FEATURES)
+    fast = feature_drift(reference, current, columns, 0.1)
+    assert fast.scores == pytest.approx(report_scores(evidently_report(reference, current, columns, 0.1)))
+    assert fast.scores == pytest.approx(report_scores(fast.snapshot))
 
 
 def test_a_flag_that_changes_rate_drifts_by_jensen_shannon(reference: pd.DataFrame) -> None:
