@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from inference.metrics import WorkerMetrics
     from inference.model_holder import ModelHolder
+    from inference.shadow_model import ShadowHolder
     from inference.transfers_view import TransfersView
     from stack.async_producer import AsyncProducer
 
@@ -40,6 +41,7 @@ class WorkerClients:
     admin: AdminClient  # reads the group's committed offsets
     heartbeat_store: redis.Redis
     lifecycle_reader: Callable[[], AIOKafkaConsumer]
+    shadow: ShadowHolder | None = None  # the model scoring in shadow, if the slot names one
 
 
 def aiokafka_reader(settings: Settings, **options: Any) -> Callable[[], AIOKafkaConsumer]:
@@ -68,14 +70,13 @@ def build_clients(settings: Settings) -> WorkerClients:
     from stack.redis_clients import redis_client
 
     connection = kafka_connection(settings)
+    cache = ModelCache(redis_client(settings), prefix=settings.topic_prefix)
+    signing_key = settings.model_signing_key.get_secret_value().encode()
     return WorkerClients(
         faust_broker=connection.faust_broker(),
         faust_credentials=faust_credentials(connection),
-        holder=ModelHolder(
-            store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
-            model_name=settings.model_name,
-            signing_key=settings.model_signing_key.get_secret_value().encode(),
-        ),
+        holder=ModelHolder(store=cache, model_name=settings.model_name, signing_key=signing_key),
+        shadow=ShadowHolder(cache, cache.shadow_slot(settings.model_name), settings.model_name, signing_key),
         view=TransfersView(
             settings.topic(TRANSFERS_COMPLETED.name),
             reader=aiokafka_reader(settings, group_id=None, isolation_level="read_committed"),

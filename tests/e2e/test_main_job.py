@@ -52,6 +52,7 @@ def main_job(stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     env = settings_env(settings)
     # A small world: checks and retrains on fewer rows than the real data needs.
     env |= {"MLOPS_FC_DRIFT_FEATURE_MIN_ROWS": "100", "MLOPS_FC_DRIFT_CHECK_EVERY": "100"}
+    env |= {"MLOPS_FC_PROMOTION": "holdout"}  # the timeline checks expect promotion at the gate
     empty = tmp_path_factory.mktemp("no-data")  # no CSV files: the synthetic world
     console = tmp_path_factory.mktemp("console") / "console.txt"
     argv = [
