@@ -61,6 +61,7 @@ def aiokafka_reader(settings: Settings, **options: Any) -> Callable[[], AIOKafka
 def build_clients(settings: Settings) -> WorkerClients:
     from inference.kafka_auth import faust_credentials
     from inference.model_holder import ModelHolder
+    from inference.shadow_model import ShadowHolder
     from inference.transfers_view import TransfersView
     from modelstore.redis_cache import ModelCache
     from schemas.topics import TRANSFERS_COMPLETED

@@ -14,19 +14,28 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Message
 
+from devstack.services import Service
 from features.training_set import build_training_set
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import RegisteredArtifact, champion_version
 from modelstore.redis_cache import ModelCache
-from monitoring.bootstrap import build_loop
+from monitoring.bootstrap import SHADOW_SOURCE, build_loop
 from retrainer.initial import train_initial
 from retrainer.training import train_model
+from schemas.codec import decode
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
 from schemas.records import TransferCompleted
-from schemas.topics import PREDICTIONS_REQUESTS, PREDICTIONS_SHADOW, TRANSFERS_COMPLETED, TopicSpec
+from schemas.topics import (
+    MODELS_LIFECYCLE,
+    PREDICTIONS_REQUESTS,
+    PREDICTIONS_SHADOW,
+    TRANSFERS_COMPLETED,
+    TopicSpec,
+)
 from stack.kafka_clients import make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
@@ -103,17 +112,35 @@ def answered_once(results: ResultCollector, requests: list[PredictionRequest]) -
 
 
 def shadow_results(settings: Settings, count: int) -> list[PredictionResult]:
-    from schemas.codec import decode
-
     messages = consume_until(
         settings, settings.topic(PREDICTIONS_SHADOW.name), lambda ms: len(ms) >= count, timeout=TIMEOUT
     )
     return [decode(m.value(), m.headers(), expected=PredictionResult) for m in messages]
 
 
-def verdict(settings: Settings, kind: type[Event]) -> Event:
-    events = lifecycle_until(settings, kind)
-    return next(e for e in events if isinstance(e, kind))
+def verdict(settings: Settings, kind: type[Event], monitor: RunningLoop, worker: Service) -> Event:
+    """The first lifecycle event of ``kind`` the shadow judge (the monitor) published."""
+
+    def judged(messages: list[Message]) -> bool:
+        return any(_by_judge(decode(m.value()), kind) for m in messages)
+
+    messages = consume_until(settings, settings.topic(MODELS_LIFECYCLE.name), judged, timeout=TIMEOUT)
+    found = [event for m in messages if _by_judge(event := decode(m.value()), kind)]
+    if not found:
+        decider = monitor.loop.shadow
+        assert decider is not None
+        pointer = decider.pointer
+        pairs = None if pointer is None else decider.pairs.count(pointer.session)
+        kinds = [type(decode(m.value())).__name__ for m in messages]
+        raise AssertionError(
+            f"no {kind.__name__} by the judge; lifecycle {kinds};"
+            f" slot {pointer}, pairs {pairs}, monitor error {monitor.error!r}\n{worker.log_tail()}"
+        )
+    return found[0]
+
+
+def _by_judge(event: Event, kind: type[Event]) -> bool:
+    return isinstance(event, kind) and event.source == SHADOW_SOURCE
 
 
 def test_a_clearly_better_challenger_goes_to_shadow_is_promoted_on_its_evidence_and_the_worker_swaps(
@@ -126,7 +153,7 @@ def test_a_clearly_better_challenger_goes_to_shadow_is_promoted_on_its_evidence_
     assert shadowed.version == "2" and shadowed.champion_version == "1" and shadowed.replaces_version is None
     with collecting(settings) as results, running_workers(settings, "w1") as (worker,):
         requests = replay(settings, stream)
-        promoted = verdict(settings, ModelPromoted)
+        promoted = verdict(settings, ModelPromoted, monitor, worker)
         assert isinstance(promoted, ModelPromoted) and promoted.version == "2", worker.log_tail()
         assert promoted.source == "shadow-judge" and promoted.previous_version == "1"
         evidence = promoted.evidence
@@ -167,7 +194,7 @@ def test_a_worse_challenger_is_rejected_on_its_evidence_and_the_champion_keeps_s
     registry.shadow(challenger, reason="passed the holdout gate (test)")
     with collecting(settings) as results, running_workers(settings, "w1") as (worker,):
         requests = replay(settings, LATER)
-        rejected = verdict(settings, ModelRejected)
+        rejected = verdict(settings, ModelRejected, monitor, worker)
         assert isinstance(rejected, ModelRejected) and rejected.version == "2", worker.log_tail()
         evidence = rejected.evidence
         assert evidence is not None and evidence.pairs >= 40
@@ -205,7 +232,7 @@ def test_a_bad_model_promoted_by_hand_is_rolled_back_within_the_guardrail_window
         registry.promote_existing(bad.version, reason="promoted by hand (test)")
         assert wait_until(lambda: serving_version(worker) == 2, TIMEOUT), worker.log_tail()
         requests = replay(settings, LATER)
-        rolled = verdict(settings, ModelRolledBack)
+        rolled = verdict(settings, ModelRolledBack, monitor, worker)
         assert isinstance(rolled, ModelRolledBack), worker.log_tail()
         assert (rolled.from_version, rolled.to_version) == ("2", "1")
         evidence = rolled.evidence
