@@ -142,6 +142,10 @@ class ShadowDecider:
             return None
         self._judged_at = count
         champion_errors, shadow_errors = self.pairs.errors(pointer.session)
+        # A batch may complete many pairs at once: judge no more than the limit allows, so
+        # the evidence is the first max_pairs (challenger) or window (guard) labelled pairs.
+        limit = cfg.max_pairs if pointer.role == "challenger" else self.config.guardrail_window
+        champion_errors, shadow_errors = champion_errors[:limit], shadow_errors[:limit]
         if pointer.role == "challenger":
             decision = judge(
                 champion_errors, shadow_errors, cfg, champion_version=pointer.champion, age_s=age

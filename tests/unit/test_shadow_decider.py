@@ -150,3 +150,12 @@ def test_a_newer_challenger_starts_a_new_judgement_and_the_old_pairs_are_dropped
     assert old is not None and decider.pairs.count(old.session) == 0
     feed(decider, 40, ("1", 0.8), ("2", 0.2), start=20)  # version 2's results no longer count
     assert decider.decide() is None
+
+
+def test_a_guard_judges_only_the_pairs_inside_its_window_even_when_a_batch_brings_more() -> None:
+    registry = FakeRegistry(slot=ShadowPointer("1", "guard", "2", 100.0), champion="2")
+    decider = make(registry)
+    feed(decider, 90, ("2", 0.9), ("1", 0.2))  # one batch, past the window of 60
+    verdict = decider.decide()
+    assert verdict is not None and verdict.decision.verdict == "rollback"
+    assert verdict.decision.evidence.pairs == CONFIG.guardrail_window
