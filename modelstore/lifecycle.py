@@ -210,9 +210,9 @@ class Registry:
         if (
             settings.promotion == "shadow"
             and settings.shadow_guardrail_window > 0
-            and previous not in (None, version)
+            and previous is not None
+            and previous != version
         ):
-            assert previous is not None
             self.shadows.put(ShadowPointer(previous, "guard", version, time.time()))
         else:
             self.shadows.clear()
