@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from inference.calibrated import IntervalBounds
     from inference.metrics import WorkerMetrics
     from inference.model_holder import ModelHolder
+    from inference.shadow_model import ShadowHolder
     from inference.transfers_view import TransfersView
     from stack.async_producer import AsyncProducer
 
@@ -42,6 +43,7 @@ class WorkerClients:
     heartbeat_store: redis.Redis
     lifecycle_reader: Callable[[], AIOKafkaConsumer]
     interval_bounds: IntervalBounds | None = None  # calibrated intervals, read on a timer
+    shadow: ShadowHolder | None = None  # the model scoring in shadow, if the slot names one
 
 
 def aiokafka_reader(settings: Settings, **options: Any) -> Callable[[], AIOKafkaConsumer]:
@@ -62,6 +64,7 @@ def build_clients(settings: Settings) -> WorkerClients:
     from inference.calibrated import IntervalBounds
     from inference.kafka_auth import faust_credentials
     from inference.model_holder import ModelHolder
+    from inference.shadow_model import ShadowHolder
     from inference.transfers_view import TransfersView
     from modelstore.calibration import BoundsStore
     from modelstore.redis_cache import ModelCache
@@ -72,14 +75,13 @@ def build_clients(settings: Settings) -> WorkerClients:
     from stack.redis_clients import redis_client
 
     connection = kafka_connection(settings)
+    cache = ModelCache(redis_client(settings), prefix=settings.topic_prefix)
+    signing_key = settings.model_signing_key.get_secret_value().encode()
     return WorkerClients(
         faust_broker=connection.faust_broker(),
         faust_credentials=faust_credentials(connection),
-        holder=ModelHolder(
-            store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
-            model_name=settings.model_name,
-            signing_key=settings.model_signing_key.get_secret_value().encode(),
-        ),
+        holder=ModelHolder(store=cache, model_name=settings.model_name, signing_key=signing_key),
+        shadow=ShadowHolder(cache, cache.shadow_slot(settings.model_name), settings.model_name, signing_key),
         view=TransfersView(
             settings.topic(TRANSFERS_COMPLETED.name),
             reader=aiokafka_reader(settings, group_id=None, isolation_level="read_committed"),

@@ -1,4 +1,5 @@
-"""Model following: swap to the current model on start, on every lifecycle event and on a timer."""
+"""Model following: swap to the current model (and the one in shadow) on start, on every
+lifecycle event and on a timer."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from inference.model_holder import ModelHolder
+from inference.shadow_model import ShadowHolder
 from schemas.codec import decode
 from schemas.exceptions import SchemaDecodeError
 from schemas.lifecycle import ModelPromoted, ModelRolledBack
@@ -17,13 +19,25 @@ log = logging.getLogger(__name__)
 
 
 class ModelFollower:
-    def __init__(self, holder: ModelHolder, consumer: Callable[[], AIOKafkaConsumer], topic: str) -> None:
+    def __init__(
+        self,
+        holder: ModelHolder,
+        consumer: Callable[[], AIOKafkaConsumer],
+        topic: str,
+        shadow: ShadowHolder | None = None,
+    ) -> None:
         self._holder = holder
+        self._shadow = shadow
         self._consumer = consumer  # built in the running loop (aiokafka binds to it)
         self._topic = topic
 
     async def refresh(self) -> None:
-        if await self._holder.refresh():
+        swapped = await self._holder.refresh()
+        # The champion first: on a promotion the old champion moves to the shadow slot, so
+        # a batch in between scores the new champion with no shadow rather than none at all.
+        if self._shadow is not None and await self._shadow.refresh():
+            swapped = True
+        if swapped:
             freeze_long_lived()  # the new model's objects join the long-lived heap
 
     async def follow(self) -> None:

@@ -30,6 +30,7 @@ from schemas.topics import (
     PLAYERS_SEASON_STATS,
     PREDICTIONS_REQUESTS,
     PREDICTIONS_RESULTS,
+    PREDICTIONS_SHADOW,
     TRANSFERS_COMPLETED,
 )
 from stack.settings import Settings
@@ -101,6 +102,8 @@ def assemble(
         source=source,
         no_model_wait_s=settings.worker_no_model_wait_s,
         bounds=bounds,
+        shadow=clients.shadow,
+        shadow_topic=settings.topic(PREDICTIONS_SHADOW.name),
     )
     return WorkerParts(
         players=players,
@@ -108,7 +111,9 @@ def assemble(
         pipeline=pipeline,
         recovery=StuckRecovery(app.tables, consumer, settings.worker_stall_s),
         lag=LagReport(consumer, offsets, players.progress, ingest_topics, settings.catalogue_name, metrics),
-        models=ModelFollower(holder, clients.lifecycle_reader, settings.topic(MODELS_LIFECYCLE.name)),
+        models=ModelFollower(
+            holder, clients.lifecycle_reader, settings.topic(MODELS_LIFECYCLE.name), shadow=clients.shadow
+        ),
         heartbeat=Heartbeat(clients.heartbeat_store, worker_name, holder, settings.worker_heartbeat_s),
         bounds=bounds,
     )

@@ -27,11 +27,13 @@ from inference.model_holder import ModelHolder
 from inference.player_state import PlayerStates
 from inference.request_offsets import RequestOffsets
 from inference.result_codec import encode_results
-from inference.scoring import Pending, error_results, score_batch
+from inference.scoring import Pending, error_results, feature_matrix, score_batch
+from inference.shadow_model import ShadowHolder
 from inference.transfers_view import TransfersView
 from schemas.codec import decode
 from schemas.exceptions import SchemaDecodeError
 from schemas.predictions import PredictionRequest, PredictionResult
+from stack.async_producer import OutgoingMessage
 from stack.heap import freeze_long_lived
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ class RequestPipeline:
         source: str,
         no_model_wait_s: float,
         bounds: IntervalBounds | None = None,
+        shadow: ShadowHolder | None = None,
+        shadow_topic: str | None = None,
     ) -> None:
         self._holder = holder
         self._players = players
@@ -65,6 +69,8 @@ class RequestPipeline:
         self._source = source
         self._no_model_wait_s = no_model_wait_s
         self._bounds = bounds or IntervalBounds(None)
+        self._shadow = shadow
+        self._shadow_topic = shadow_topic
         self.chain = ConfirmationChain(producer, self.confirmed, metrics)
         # club statistics shared by requests that see the same deals, for one view and model
         self.club_stats = ClubStatsCache()
@@ -91,8 +97,9 @@ class RequestPipeline:
                 return
             await self._barrier.wait({m.partition for m in fresh})
             batch = [p for p in [await self._pending(m) for m in fresh] if p is not None]
-            results = await self._results(batch, started)
+            results, shadow_outgoing = await self._results(batch, started)
             outgoing = encode_results(self._results_topic, results)
+            outgoing += shadow_outgoing  # the shadow's answers, to predictions.shadow only
             await self.chain.submit(outgoing, results, offsets_by_partition(fresh))
         finally:
             self.scoring = False
@@ -109,20 +116,29 @@ class RequestPipeline:
     async def drain(self) -> None:
         await self.chain.drain()
 
-    async def _results(self, batch: list[Pending], started: float) -> list[PredictionResult]:
+    async def _results(
+        self, batch: list[Pending], started: float
+    ) -> tuple[list[PredictionResult], list[OutgoingMessage]]:
         if not batch:
-            return []  # all dead-lettered: nothing to deliver, offsets still confirmed
+            return [], []  # all dead-lettered: nothing to deliver, offsets still confirmed
         if self._holder.current is None:
             await self._holder.wait_ready(self._no_model_wait_s)
         model = self._holder.current  # read once: the whole batch uses this one model
         name = self._holder.model_name
         try:
+            matrix = feature_matrix(batch)
             # the intervals recalibrated on the real fees (held in memory: no Redis call here)
-            return self._bounds.apply(score_batch(model, name, batch, started, time.time(), self._source))
+            results = self._bounds.apply(
+                score_batch(model, name, batch, started, time.time(), self._source, matrix=matrix)
+            )
         except Exception as exc:  # noqa: BLE001 - a broken model must not stall the stream
             log.exception("scoring failed for a batch of %d", len(batch))
             version = None if model is None else model.version
-            return error_results(batch, name, version, exc, time.time(), self._source)
+            return error_results(batch, name, version, exc, time.time(), self._source), []
+        if self._shadow is None or self._shadow_topic is None:
+            return results, []
+        shadow = self._shadow.step(model, batch, matrix, started, self._shadow_topic, self._source)
+        return results, shadow
 
     async def _pending(self, message: ConsumedMessage) -> Pending | None:
         try:

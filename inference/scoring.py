@@ -31,8 +31,12 @@ def score_batch(
     started: float,
     now: float,
     source: str = SOURCE,
+    matrix: np.ndarray | None = None,
 ) -> list[PredictionResult]:
-    """Score a whole batch with one vectorised predict (log fee space, then back to EUR m)."""
+    """Score a whole batch with one vectorised predict (log fee space, then back to EUR m).
+
+    ``matrix`` (from feature_matrix) lets a shadow model score the very matrix the champion did.
+    """
     if not batch:
         return []
     if model is None:
@@ -49,7 +53,7 @@ def score_batch(
             )
             for p in batch
         ]
-    matrix = vector_matrix([p.features for p in batch])
+    matrix = feature_matrix(batch) if matrix is None else matrix
     if tuple(model.feature_names) != FEATURE_NAMES:
         matrix = matrix[:, [FEATURE_NAMES.index(name) for name in model.feature_names]]
     log_fees = model.predict(matrix)
@@ -68,6 +72,11 @@ def score_batch(
         )
         for i, p in enumerate(batch)
     ]
+
+
+def feature_matrix(batch: list[Pending]) -> np.ndarray:
+    """The batch's vectors as one matrix, columns in FEATURE_NAMES order."""
+    return vector_matrix([p.features for p in batch])
 
 
 def error_results(

@@ -9,6 +9,7 @@ verify it before anything moves: a tampered artifact raises PromotionRefusedErro
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,11 +27,13 @@ from modelstore.mlflow_registry import (
     set_champion,
 )
 from modelstore.redis_cache import ModelCache
+from modelstore.shadow import ShadowPointer, ShadowSlot
 from modelstore.signing import blob_sha256
 from modelstore.verify import verify_servable
 from schemas.codec import encode
 from schemas.envelope import Event
-from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack
+from schemas.evidence import ShadowEvidence
+from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.topics import MODELS_LIFECYCLE
 from stack.redis_clients import redis_client
 from stack.settings import Settings
@@ -99,12 +102,17 @@ class Registry:
         )
         return registered
 
+    @property
+    def shadows(self) -> ShadowSlot:
+        return self.cache.shadow_slot(self.name)
+
     def promote(
         self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None
     ) -> ModelPromoted:
         previous = self.champion()
         key = self.cache.publish(self.name, registered.blob, registered.version)
         set_champion(self.client, self.name, registered.version)
+        self._guard(previous, registered.version)
         event = ModelPromoted(
             source=self.source,
             model_name=self.name,
@@ -117,12 +125,20 @@ class Registry:
         self.emit(event, trace_id)
         return event
 
-    def promote_existing(self, version: str, reason: str) -> ModelPromoted:
-        """Promote a registered version by hand: its blob comes back from MLflow, verified."""
+    def promote_existing(
+        self,
+        version: str,
+        reason: str,
+        evidence: ShadowEvidence | None = None,
+        trace_id: str | None = None,
+    ) -> ModelPromoted:
+        """Promote a registered version (by hand, or on shadow evidence): its blob comes back
+        from MLflow, verified."""
         blob = self.verified_blob(version)
         previous = self.champion()
         key = self.cache.publish(self.name, blob, version)
         set_champion(self.client, self.name, version)
+        self._guard(previous, version)
         event = ModelPromoted(
             source=self.source,
             model_name=self.name,
@@ -131,9 +147,75 @@ class Registry:
             artifact_key=key,
             artifact_sha256=blob_sha256(blob),
             reason=reason,
+            evidence=evidence,
         )
-        self.emit(event)
+        self.emit(event, trace_id)
         return event
+
+    def shadow(
+        self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None
+    ) -> ModelShadowed:
+        """Put a challenger in shadow: its verified blob in Redis, the shadow slot pointing at it.
+
+        One shadow at a time: an undecided challenger in the slot is replaced, and the event
+        says which; a guard (the champion before the last promotion) gives way as well.
+        """
+        verify_servable(registered.blob, self.signing_key, self.name, registered.version)
+        return self._shadow(registered.version, registered.blob, reason, trace_id)
+
+    def shadow_existing(self, version: str, reason: str) -> ModelShadowed:
+        """Put a registered version in shadow (after a restart): its blob from MLflow, verified."""
+        return self._shadow(version, self.verified_blob(version), reason, None)
+
+    def current_shadow(self) -> ShadowPointer | None:
+        return self.shadows.get()
+
+    def shadow_version(self) -> str | None:
+        """The challenger in shadow now, if any (a guard is not a challenger)."""
+        pointer = self.shadows.get()
+        return pointer.version if pointer is not None and pointer.role == "challenger" else None
+
+    def _shadow(self, version: str, blob: bytes, reason: str, trace_id: str | None) -> ModelShadowed:
+        champion = self.champion()
+        if champion is None:
+            raise ValueError("there is no champion to judge a shadow against: promote instead")
+        before = self.shadows.get()
+        replaces = before.version if before is not None and before.role == "challenger" else None
+        key = self.cache.store(self.name, blob, version)
+        self.shadows.put(ShadowPointer(version, "challenger", champion, time.time()))
+        event = ModelShadowed(
+            source=self.source,
+            model_name=self.name,
+            version=version,
+            champion_version=champion,
+            artifact_key=key,
+            artifact_sha256=blob_sha256(blob),
+            replaces_version=replaces,
+            reason=reason if replaces is None else f"{reason}; replaces undecided version {replaces}",
+        )
+        self.emit(event, trace_id)
+        return event
+
+    def end_shadow(self, pointer: ShadowPointer) -> bool:
+        """Empty the shadow slot if it still holds ``pointer``'s judgement; True when it did."""
+        current = self.shadows.get()
+        if current is None or current.session != pointer.session:
+            return False
+        self.shadows.clear()
+        return True
+
+    def _guard(self, previous: str | None, version: str) -> None:
+        """After a promotion in shadow mode the previous champion scores on, in shadow."""
+        settings = self.settings
+        if (
+            settings.promotion == "shadow"
+            and settings.shadow_guardrail_window > 0
+            and previous is not None
+            and previous != version
+        ):
+            self.shadows.put(ShadowPointer(previous, "guard", version, time.time()))
+        else:
+            self.shadows.clear()
 
     def verified_blob(self, version: str) -> bytes:
         """The blob of ``version`` from MLflow, refused unless it would serve (nothing moved)."""
@@ -144,13 +226,16 @@ class Registry:
         verify_servable(blob, self.signing_key, self.name, version)
         return blob
 
-    def rollback(self, to_version: str, reason: str) -> ModelRolledBack:
+    def rollback(
+        self, to_version: str, reason: str, evidence: ShadowEvidence | None = None
+    ) -> ModelRolledBack:
         current = self.champion()
         if current is None:
             raise ValueError("there is no champion to roll back from")
         blob = self.verified_blob(to_version)
         key = self.cache.publish(self.name, blob, to_version)
         set_champion(self.client, self.name, to_version)
+        self.shadows.clear()  # a rollback ends any judgement: the one that serves was judged before
         event = ModelRolledBack(
             source=self.source,
             model_name=self.name,
@@ -159,6 +244,7 @@ class Registry:
             artifact_key=key,
             artifact_sha256=blob_sha256(blob),
             reason=reason,
+            evidence=evidence,
         )
         self.emit(event)
         return event
@@ -170,6 +256,7 @@ class Registry:
         challenger: dict[str, float] | None = None,
         champion: dict[str, float] | None = None,
         trace_id: str | None = None,
+        evidence: ShadowEvidence | None = None,
     ) -> ModelRejected:
         """Announce that ``version`` stays registered but will not serve, and why."""
         event = ModelRejected(
@@ -179,6 +266,7 @@ class Registry:
             reason=reason,
             challenger_metrics=challenger or {},
             champion_metrics=champion or {},
+            evidence=evidence,
         )
         self.emit(event, trace_id)
         return event

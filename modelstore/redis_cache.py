@@ -8,6 +8,7 @@ import redis
 
 from modelstore.exceptions import ArtifactNotFoundError
 from modelstore.ports import artifact_key, current_key
+from modelstore.shadow import ShadowSlot
 
 # One round trip reads the pointer and the blob it names, so a publish between two GETs
 # can never pair a version with another version's bytes.
@@ -54,6 +55,16 @@ class ModelCache:
             pipe.set(current_key(self.prefix, name), version)
             pipe.execute()
         return key
+
+    def store(self, name: str, blob: bytes, version: str) -> str:
+        """Store a blob without making it current (a model in shadow); returns its key."""
+        key = self.key(name, version)
+        self._redis.set(key, blob)
+        return key
+
+    def shadow_slot(self, name: str) -> ShadowSlot:
+        """The pointer to the model scoring in shadow beside ``name``'s champion."""
+        return ShadowSlot(self._redis, self.prefix, name)  # type: ignore[arg-type]
 
     def activate(self, name: str, version: str) -> str:
         key = self.key(name, version)

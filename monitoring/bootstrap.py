@@ -6,6 +6,9 @@ import logging
 import signal
 import threading
 
+from confluent_kafka import Producer
+
+from modelstore.lifecycle import Registry
 from modelstore.redis_cache import ModelCache
 from monitoring.calibration import Calibrator
 from monitoring.config import DriftConfig
@@ -14,12 +17,15 @@ from monitoring.loop import MonitorLoop, MonitorTopics
 from monitoring.monitor import DriftMonitor
 from monitoring.reference import StoreReferences
 from monitoring.reports import FileReports
+from monitoring.shadow_decider import ShadowConfig, ShadowDecider
+from monitoring.shadow_pairs import RedisPairs
 from monitoring.state import SavedState
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
+SHADOW_SOURCE = "shadow-judge"
 
 
 def build_monitor(settings: Settings, evidence: LiveEvidence | None = None) -> DriftMonitor:
@@ -44,9 +50,10 @@ def build_loop(settings: Settings) -> MonitorLoop:
     store = redis_client(settings)
     if not monitor.refresh():
         log.warning("no model %s in Redis yet: drift checks start with the first one", settings.model_name)
+    producer = make_producer(settings)
     return MonitorLoop(
         consumer=make_consumer(settings, f"{settings.topic_prefix}{settings.monitor_group_id}"),
-        producer=make_producer(settings),
+        producer=producer,
         monitor=monitor,
         topics=MonitorTopics.from_settings(settings),
         state=SavedState(
@@ -54,7 +61,22 @@ def build_loop(settings: Settings) -> MonitorLoop:
             f"{settings.topic_prefix}mlops-fc:monitor:{settings.monitor_group_id}:state",
         ),
         after_batch=lambda: evidence.flush(store, settings.topic_prefix, settings.model_name),
+        shadow=build_shadow_decider(settings, producer) if settings.promotion == "shadow" else None,
     )
+
+
+def build_shadow_decider(settings: Settings, producer: Producer) -> ShadowDecider:
+    """The shadow verdicts, acting through the lifecycle registry (MLflow, Redis, Kafka)."""
+    registry = Registry.connect(settings, producer, source=SHADOW_SOURCE)
+    decider = ShadowDecider(
+        verdicts=registry,
+        pairs=RedisPairs(
+            redis_client(settings), f"{settings.topic_prefix}mlops-fc:shadow:{settings.model_name}"
+        ),
+        config=ShadowConfig.from_settings(settings),
+    )
+    decider.refresh()
+    return decider
 
 
 def run_monitor(settings: Settings) -> None:

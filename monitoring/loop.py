@@ -31,10 +31,17 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer
 from monitoring.config import SOURCE
 from monitoring.exceptions import DriftPublishError
 from monitoring.monitor import DriftMonitor
+from monitoring.shadow_decider import ShadowDecider
 from monitoring.state import SavedState
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
-from schemas.lifecycle import ModelLifecycleEvent, ModelPromoted, ModelRolledBack
+from schemas.lifecycle import (
+    ModelLifecycleEvent,
+    ModelPromoted,
+    ModelRejected,
+    ModelRolledBack,
+    ModelShadowed,
+)
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionResult
 from schemas.records import TransferCompleted
@@ -43,6 +50,7 @@ from schemas.topics import (
     MODELS_LIFECYCLE,
     MONITORING_DRIFT,
     PREDICTIONS_RESULTS,
+    PREDICTIONS_SHADOW,
     TRANSFERS_COMPLETED,
 )
 from stack.consume_loop import ConsumeLoop
@@ -61,6 +69,7 @@ class MonitorTopics:
     lifecycle: str
     drift: str
     dead_letters: str
+    shadow: str | None = None  # predictions.shadow, read when shadow verdicts are on
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MonitorTopics:
@@ -70,11 +79,13 @@ class MonitorTopics:
             lifecycle=settings.topic(MODELS_LIFECYCLE.name),
             drift=settings.topic(MONITORING_DRIFT.name),
             dead_letters=settings.topic(DEAD_LETTERS.name),
+            shadow=settings.topic(PREDICTIONS_SHADOW.name) if settings.promotion == "shadow" else None,
         )
 
     @property
     def inputs(self) -> list[str]:
-        return [self.results, self.transfers, self.lifecycle]
+        shadow = [self.shadow] if self.shadow else []
+        return [self.results, self.transfers, self.lifecycle, *shadow]
 
 
 @dataclass
@@ -92,6 +103,7 @@ class MonitorLoop:
     _failures: list[str] = field(default_factory=list)
     state: SavedState | None = None  # where windows are kept across a clean restart
     after_batch: Callable[[], None] | None = None  # e.g. calibrated bounds and label health to Redis
+    shadow: ShadowDecider | None = None  # shadow verdicts (MLOPS_FC_PROMOTION=shadow)
     _loop: ConsumeLoop[Event] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -137,7 +149,7 @@ class MonitorLoop:
 
     def _decode(self, message: Message) -> Event:
         topic, value, headers = message.topic(), message.value(), message.headers()
-        if topic == self.topics.results:
+        if topic == self.topics.results or (self.topics.shadow and topic == self.topics.shadow):
             return decode(value, headers, expected=PredictionResult)
         if topic == self.topics.transfers:
             return decode(value, headers, expected=TransferCompleted)
@@ -145,23 +157,44 @@ class MonitorLoop:
             return decode(value, headers, expected=ModelLifecycleEvent)
         raise ValueError(f"message from unexpected topic {topic}")
 
-    def _handle(self, _message: Message, event: Event) -> None:
+    def _handle(self, message: Message, event: Event) -> None:
         found: list[DriftDetected] = []
-        if isinstance(event, PredictionResult):
+        if (
+            isinstance(event, PredictionResult)
+            and self.topics.shadow
+            and message.topic() == self.topics.shadow
+        ):
+            if self.shadow is not None:  # shadow results never reach the drift windows
+                self.shadow.observe_result(event, shadow=True)
+        elif isinstance(event, PredictionResult):
             found = self.monitor.observe_result(event)
+            if self.shadow is not None:
+                self.shadow.observe_result(event, shadow=False)
         elif isinstance(event, TransferCompleted):
             found = self.monitor.observe_transfer(event)
-        elif isinstance(event, ModelPromoted | ModelRolledBack):
+            if self.shadow is not None:
+                self.shadow.observe_label(event)
+        elif isinstance(event, ModelPromoted | ModelRolledBack | ModelShadowed | ModelRejected):
             if event.model_name == self.monitor.config.model_name:
-                self.monitor.on_model_change()
+                if isinstance(event, ModelPromoted | ModelRolledBack):
+                    self.monitor.on_model_change()
+                if self.shadow is not None:
+                    self.shadow.refresh()
         self._batch += found
         self._unsent += found
         self.emitted += found
 
     def _publish(self) -> None:
-        """Deliver the events not yet confirmed; raises (the loop retries) while any is refused."""
+        """Deliver the events not yet confirmed, then take the batch's shadow verdict, if any.
+
+        Raises (the loop retries) while any drift event is refused."""
         if self.after_batch is not None:
             self.after_batch()
+        self._publish_drift()
+        if self.shadow is not None:
+            self.shadow.decide()  # through the registry: its events are delivered before it returns
+
+    def _publish_drift(self) -> None:
         if not self._unsent:
             return
         for event in self._unsent:

@@ -31,7 +31,7 @@ from retrainer.window import TrainingWindow
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
-OUTCOMES: tuple[OutcomeStatus, ...] = ("promoted", "rejected", "skipped")
+OUTCOMES: tuple[OutcomeStatus, ...] = ("promoted", "shadowed", "rejected", "skipped")
 
 
 class MlflowVersions:
@@ -63,7 +63,8 @@ class MlflowVersions:
     def decision(self, version: str) -> tuple[Decision, str]:
         run_id = self.registry.client.get_model_version(self.registry.name, version).run_id
         params = run_params(self.registry.client, run_id)
-        decision: Decision = "promote" if params.get("decision") == "promote" else "reject"
+        found = params.get("decision")
+        decision: Decision = found if found in ("promote", "shadow") else "reject"  # type: ignore[assignment]
         return decision, params.get("reason", "decided before a restart")
 
     def record_outcome(self, version: str, status: OutcomeStatus) -> None:

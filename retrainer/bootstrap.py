@@ -35,5 +35,6 @@ def build_handler(
         challengers=HistoryChallengers(settings, window),
         window=window,
         cooldown_s=settings.retrain_cooldown_s,
+        promotion=settings.promotion,
     )
     return LockedHandler(handler, lock, stop)

@@ -1,4 +1,8 @@
-"""Handle one retrain trigger: retrain, compare, register, then promote or reject — exactly once.
+"""Handle one retrain trigger: retrain, compare, register, then promote, shadow or reject — exactly once.
+
+In shadow mode (MLOPS_FC_PROMOTION=shadow) a challenger that passes the holdout gate while a
+champion serves is published as ModelShadowed instead: the monitor promotes or rejects it on
+the real fees (monitoring/shadow_decider.py).
 
 Exactly once across crashes comes from the registry, not from memory: the version a trigger
 produced carries the event id in its run's parameters and, once decided, an outcome tag. A
@@ -53,6 +57,7 @@ class DriftHandler:
     challengers: Challengers
     window: TrainingWindow
     cooldown_s: float
+    promotion: str = "holdout"  # "shadow": a challenger that passes the gate scores in shadow first
 
     def handle(self, trigger: Trigger) -> Outcome:
         removed = self.versions.remove_half_registered()
@@ -74,6 +79,8 @@ class DriftHandler:
         except NotEnoughNewData as exc:
             return Outcome("skipped", str(exc))
         decision: Decision = "promote" if comparison.better else "reject"
+        if decision == "promote" and self.promotion == "shadow" and champion is not None:
+            decision = "shadow"  # judged on the real fees by the monitor before it serves
         params = {
             PARAM_TRIGGER: trigger.event_id,
             "trigger_kind": trigger.kind,
@@ -100,7 +107,9 @@ class DriftHandler:
         )
         self.lock.check()
         registered_at = time.monotonic()
-        if comparison.better:
+        if decision == "shadow":
+            self.lifecycle.shadow(registered, reason=comparison.reason, trace_id=trigger.trace_id)
+        elif decision == "promote":
             self.lifecycle.promote(registered, reason=comparison.reason, trace_id=trigger.trace_id)
         else:
             self.lifecycle.reject(
@@ -135,13 +144,19 @@ class DriftHandler:
             except PromotionRefusedError as exc:  # its artifact changed since: it must not serve
                 decision, reason = "reject", str(exc)
                 self.lifecycle.reject(version, reason)
+        elif decision == "shadow" and self.lifecycle.shadow_version() != version:
+            try:  # crashed before shadowing (a verdict since would have left an outcome tag)
+                self.lifecycle.shadow_existing(version, reason=reason)
+            except PromotionRefusedError as exc:
+                decision, reason = "reject", str(exc)
+                self.lifecycle.reject(version, reason)
         elif decision == "reject":
             self.lifecycle.reject(version, reason)
         log.warning("finished trigger %s after a restart: version %s", trigger.event_id, version)
         return self._record(version, decision, reason)
 
     def _record(self, version: str, decision: Decision, reason: str) -> Outcome:
-        status: OutcomeStatus = "promoted" if decision == "promote" else "rejected"
+        status: OutcomeStatus = {"promote": "promoted", "shadow": "shadowed"}.get(decision, "rejected")  # type: ignore[assignment]
         self.versions.record_outcome(version, status)
         self.cooldown.mark_retrain(time.time())
         return Outcome(status, reason, version)

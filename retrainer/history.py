@@ -22,6 +22,7 @@ from schemas.season_stats import PlayerSeasonStats
 from schemas.topics import PLAYERS_SEASON_STATS, TRANSFERS_COMPLETED, TopicSpec
 from stack.kafka_clients import make_consumer
 from stack.settings import Settings
+from stack.topic_offsets import watermarks
 
 E = TypeVar("E", bound=Event)
 
@@ -98,9 +99,8 @@ def _read_more(settings: Settings, spec: TopicSpec, cls: type[E], timeout: float
         if found is None or found.error is not None:
             return
         partitions = sorted(found.partitions)
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions
-        }
+        # watermarks retries the leader errors of a topic created a moment ago
+        ends = {p: watermarks(consumer, topic, p)[1] for p in partitions}
         starts = {p: into.next_offsets.get(p, 0) for p in partitions}
         pending = {p for p, end in ends.items() if end > starts[p]}
         if not pending:

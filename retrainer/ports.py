@@ -13,8 +13,8 @@ from modelstore.artifact import ModelArtifact
 from modelstore.mlflow_registry import RegisteredArtifact
 from retrainer.challenger import Comparison
 
-OutcomeStatus = Literal["promoted", "rejected", "skipped"]
-Decision = Literal["promote", "reject"]
+OutcomeStatus = Literal["promoted", "shadowed", "rejected", "skipped"]
+Decision = Literal["promote", "shadow", "reject"]
 
 
 class VersionRegistry(Protocol):
@@ -56,6 +56,16 @@ class LifecyclePublisher(Protocol):
     def promote(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> object: ...
 
     def promote_existing(self, version: str, reason: str) -> object: ...
+
+    def shadow(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> object:
+        """Publish the challenger as ModelShadowed: it scores in shadow until the monitor's verdict."""
+        ...
+
+    def shadow_existing(self, version: str, reason: str) -> object: ...
+
+    def shadow_version(self) -> str | None:
+        """The challenger in shadow now, if any."""
+        ...
 
     def reject(
         self,

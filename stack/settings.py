@@ -276,6 +276,31 @@ class Settings(BaseSettings):
         description="Lock for one retrain at a time; renewed while training, expires if the holder dies.",
     )
 
+    # Promotion on live evidence (shadow scoring, judged by the monitor on the real fees)
+    promotion: Literal["holdout", "shadow"] = Field(
+        default="shadow",
+        description="holdout: a challenger that passes the holdout gate serves at once; "
+        "shadow: it scores in shadow first and is promoted only on its paired live evidence.",
+    )
+    shadow_min_pairs: int = Field(
+        default=100, ge=1, description="Labelled pairs (both models, same request) before a verdict."
+    )
+    shadow_max_pairs: int = Field(
+        default=2000, ge=1, description="Pairs after which a challenger not yet better is rejected."
+    )
+    shadow_max_age_s: float = Field(
+        default=30 * 24 * 3600.0, gt=0, description="Seconds in shadow after which it is rejected."
+    )
+    shadow_alpha: float = Field(
+        default=0.05, gt=0, lt=1, description="Significance level of the one-sided paired test."
+    )
+    shadow_guardrail_window: int = Field(
+        default=300,
+        ge=0,
+        description="Labelled outcomes after a promotion during which the previous champion scores "
+        "in shadow and a significantly worse new champion is rolled back (0: no guardrail).",
+    )
+
     # Security
     model_signing_key: SecretStr = Field(
         default=SecretStr("dev-only-change-me"),
@@ -403,6 +428,12 @@ class Settings(BaseSettings):
             )
         if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
             raise ValueError("MLOPS_FC_KAFKA_SSL_CERT_FILE and MLOPS_FC_KAFKA_SSL_KEY_FILE go together")
+        return self
+
+    @model_validator(mode="after")
+    def _shadow_pairs_in_order(self) -> Settings:
+        if self.shadow_min_pairs > self.shadow_max_pairs:
+            raise ValueError("MLOPS_FC_SHADOW_MIN_PAIRS must not exceed MLOPS_FC_SHADOW_MAX_PAIRS")
         return self
 
     @model_validator(mode="after")

@@ -15,7 +15,13 @@ SERVED_UNTIL = 900  # the first model learns HISTORY[:900]; tests stream the res
 
 @pytest.fixture
 def served(settings: Settings) -> Settings:
-    """Topics with a transfer history and a first model (version 1) trained on it and serving."""
+    """Topics with a transfer history and a first model (version 1) trained on it and serving.
+
+    Promotion by holdout (MLOPS_FC_PROMOTION=holdout): these flows expect a challenger that
+    passes the gate to serve at once; the shadow flows (tests/integration/test_shadow_*) ask
+    for shadow mode themselves.
+    """
+    settings = settings.model_copy(update={"promotion": "holdout"})
     publish(settings, TRANSFERS_COMPLETED, HISTORY[:SERVED_UNTIL])
     first = train_initial(settings, transfers=HISTORY[:SERVED_UNTIL])
     assert first.version == "1"

@@ -22,7 +22,8 @@ def test_a_shifted_stream_gives_drift_a_retrain_a_promotion_and_the_new_model_se
     plan = SyntheticPlan(seed=3, first_season=2009, per_season=500, drift=DriftSpec(2014, fee_inflation=2.5))
     scenario = load_scenario(None, base_until=2012, last_season=2015, synthetic=plan)
     assert scenario.source == "synthetic"
-    loop = settings.model_copy(update={"retrain_cooldown_s": 0.0})
+    # Holdout promotion: the loop asserts a challenger serves as soon as it passes the gate.
+    loop = settings.model_copy(update={"retrain_cooldown_s": 0.0, "promotion": "holdout"})
     # run_demo drives the services that run (`mlops-fc run` starts them with `up`): start them here.
     services = [
         start_service(

@@ -61,6 +61,7 @@ def main_job(stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory)
         "MLOPS_FC_DRIFT_ERROR_MIN_ROWS": "50",
         "MLOPS_FC_DRIFT_ERROR_RATIO": "1.2",
     }
+    env |= {"MLOPS_FC_PROMOTION": "holdout"}  # the timeline checks expect promotion at the gate
     empty = tmp_path_factory.mktemp("no-data")  # no CSV files: the synthetic world
     console = tmp_path_factory.mktemp("console") / "console.txt"
     argv = [

@@ -54,6 +54,7 @@ def secure(tmp_path: Path) -> Iterator[Settings]:
             "kafka_ssl_ca_file": ca.cert_file,
             "worker_no_model_wait_s": 2.0,
             "retrain_cooldown_s": 0.0,
+            "promotion": "holdout",  # a manual retrain comes back as ModelPromoted or ModelRejected
         }
     )
     listener = SecureListener(

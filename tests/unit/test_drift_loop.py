@@ -205,7 +205,10 @@ def test_topics_come_from_the_settings_with_the_prefix(tmp_path: Path) -> None:
         "p.models.lifecycle",
         "p.monitoring.drift",
         "p.deadletters",
+        "p.predictions.shadow",  # shadow promotion (the default): the monitor judges shadow results
     )
+    holdout = Settings(_env_file=None, topic_prefix="p.", state_dir=tmp_path, promotion="holdout")  # type: ignore[call-arg]
+    assert MonitorTopics.from_settings(holdout).shadow is None
 
 
 class FakeRedis(dict[str, bytes]):

@@ -41,6 +41,7 @@ class FakeRegistry:
     half_registered: list[str] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
     published: list[tuple[str, str]] = field(default_factory=list)
+    in_shadow: str | None = None
 
     def remove_half_registered(self) -> list[str]:
         removed, self.half_registered = self.half_registered, []
@@ -86,6 +87,16 @@ class FakeRegistry:
 
     def reject(self, version: str, reason: str, *_metrics: object, trace_id: str | None = None) -> None:
         self.published.append(("rejected", version))
+
+    def shadow(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> None:
+        self.shadow_existing(registered.version, reason)
+
+    def shadow_existing(self, version: str, reason: str) -> None:
+        self.in_shadow = version
+        self.published.append(("shadowed", version))
+
+    def shadow_version(self) -> str | None:
+        return self.in_shadow
 
 
 @dataclass

@@ -1,0 +1,254 @@
+"""Promotion on live evidence, on the real stack: shadow scoring, verdicts on late labels, rollback.
+
+Real parts: the broker, redis-server and MLflow on SQLite of the session stack; one
+`mlops-fc worker` process; the monitor loop (monitoring/bootstrap.build_loop, shadow mode)
+in a thread. Models are trained here and go through the lifecycle registry as the retrainer
+and the API move them (register, shadow, promote by hand). The stream is the replay's: each
+request just before the real fee of the same transfer. Waits are conditions with deadlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Message
+
+from devstack.services import Service
+from features.training_set import build_training_set
+from modelstore.lifecycle import Registry
+from modelstore.mlflow_registry import RegisteredArtifact, champion_version
+from modelstore.redis_cache import ModelCache
+from monitoring.bootstrap import SHADOW_SOURCE, build_loop
+from retrainer.initial import train_initial
+from retrainer.training import train_model
+from schemas.codec import decode
+from schemas.envelope import Event
+from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack, ModelShadowed
+from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
+from schemas.records import TransferCompleted
+from schemas.topics import (
+    MODELS_LIFECYCLE,
+    PREDICTIONS_REQUESTS,
+    PREDICTIONS_SHADOW,
+    TRANSFERS_COMPLETED,
+    TopicSpec,
+)
+from stack.kafka_clients import make_producer
+from stack.redis_clients import redis_client
+from stack.settings import Settings
+from tests.api_helpers import wait_until
+from tests.e2e.test_retrainer_flow import inflated, lifecycle_until, probe
+from tests.flow_helpers import (
+    ResultCollector,
+    collecting,
+    history,
+    publish,
+    publish_in_order,
+    running_workers,
+    serving_version,
+)
+from tests.integration.test_drift_monitor import RunningLoop
+from tests.kafka_helpers import consume_until
+
+pytestmark = pytest.mark.integration
+TIMEOUT = 300.0
+PAST = history(900)  # what the first model learns: the market as it was
+LATER = history(400, seed=11, start=PAST[-1].transferred_at + timedelta(hours=6))  # the stream
+
+
+@pytest.fixture
+def shadow_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Shadow mode with verdicts after a few dozen pairs; version 1 trained on PAST and serving."""
+    shadowed = settings.model_copy(
+        update={
+            "promotion": "shadow",
+            "state_dir": tmp_path,
+            "shadow_min_pairs": 40,
+            "shadow_max_pairs": 400,
+            "shadow_guardrail_window": 150,
+            "worker_model_poll_s": 1.0,
+        }
+    )
+    publish(shadowed, TRANSFERS_COMPLETED, PAST)
+    assert train_initial(shadowed, transfers=PAST).version == "1"
+    return shadowed
+
+
+@pytest.fixture
+def monitor(shadow_settings: Settings) -> Iterator[RunningLoop]:
+    runner = RunningLoop(build_loop(shadow_settings))
+    assert runner.loop.shadow is not None
+    runner.thread.start()
+    yield runner
+    runner.stop.set()
+    runner.thread.join(timeout=60)
+    assert not runner.thread.is_alive()
+
+
+def registered(
+    settings: Settings, transfers: list[TransferCompleted], name: str
+) -> tuple[Registry, RegisteredArtifact]:
+    """A challenger trained on ``transfers``, registered in MLflow (not serving)."""
+    artifact = train_model(build_training_set(transfers), settings.model_name, tags={"trigger": "test"})
+    registry = Registry.connect(settings, make_producer(settings), source="test")
+    return registry, registry.register(artifact, run_name=name, params={"trigger": "test"})
+
+
+def replay(settings: Settings, transfers: list[TransferCompleted]) -> list[PredictionRequest]:
+    """Each request, then its real fee, as the ingester's --as-requests replay publishes them."""
+    requests = [request_from_transfer(t) for t in transfers]
+    items: list[tuple[TopicSpec, Event]] = []
+    for request, transfer in zip(requests, transfers, strict=True):
+        items += [(PREDICTIONS_REQUESTS, request), (TRANSFERS_COMPLETED, transfer)]
+    publish_in_order(settings, items)
+    return requests
+
+
+def answered_once(results: ResultCollector, requests: list[PredictionRequest]) -> bool:
+    return all(len(results.results.get(r.request_id, [])) >= 1 for r in requests)
+
+
+def shadow_results(settings: Settings, count: int) -> list[PredictionResult]:
+    messages = consume_until(
+        settings, settings.topic(PREDICTIONS_SHADOW.name), lambda ms: len(ms) >= count, timeout=TIMEOUT
+    )
+    return [decode(m.value(), m.headers(), expected=PredictionResult) for m in messages]
+
+
+def verdict(settings: Settings, kind: type[Event], monitor: RunningLoop, worker: Service) -> Event:
+    """The first lifecycle event of ``kind`` the shadow judge (the monitor) published."""
+
+    def judged(messages: list[Message]) -> bool:
+        return any(_by_judge(decode(m.value()), kind) for m in messages)
+
+    messages = consume_until(settings, settings.topic(MODELS_LIFECYCLE.name), judged, timeout=TIMEOUT)
+    found = [event for m in messages if _by_judge(event := decode(m.value()), kind)]
+    if not found:
+        decider = monitor.loop.shadow
+        assert decider is not None
+        pointer = decider.pointer
+        pairs = None if pointer is None else decider.pairs.count(pointer.session)
+        kinds = [type(decode(m.value())).__name__ for m in messages]
+        raise AssertionError(
+            f"no {kind.__name__} by the judge; lifecycle {kinds};"
+            f" slot {pointer}, pairs {pairs}, monitor error {monitor.error!r}\n{worker.log_tail()}"
+        )
+    return found[0]
+
+
+def _by_judge(event: Event, kind: type[Event]) -> bool:
+    return isinstance(event, kind) and event.source == SHADOW_SOURCE
+
+
+def test_a_clearly_better_challenger_goes_to_shadow_is_promoted_on_its_evidence_and_the_worker_swaps(
+    shadow_settings: Settings, monitor: RunningLoop
+) -> None:
+    settings = shadow_settings
+    stream = inflated(LATER, 4.0)  # the market moved: fees four times what version 1 learned
+    registry, challenger = registered(settings, PAST + inflated(history(600, seed=12), 4.0), "better")
+    shadowed = registry.shadow(challenger, reason="passed the holdout gate (test)")
+    assert shadowed.version == "2" and shadowed.champion_version == "1" and shadowed.replaces_version is None
+    with collecting(settings) as results, running_workers(settings, "w1") as (worker,):
+        requests = replay(settings, stream)
+        promoted = verdict(settings, ModelPromoted, monitor, worker)
+        assert isinstance(promoted, ModelPromoted) and promoted.version == "2", worker.log_tail()
+        assert promoted.source == "shadow-judge" and promoted.previous_version == "1"
+        evidence = promoted.evidence
+        assert evidence is not None and evidence.pairs >= 40 and evidence.champion_version == "1"
+        assert evidence.challenger_mean_error < evidence.champion_mean_error
+        assert evidence.p_value is not None and evidence.p_value < settings.shadow_alpha
+        assert evidence.interval_high is not None and evidence.interval_high < 0
+        # Every worker swaps: requests taken after it serves 2 are answered by 2.
+        assert wait_until(lambda: serving_version(worker) == 2, TIMEOUT), worker.log_tail()
+        after = probe(30, "after")
+        publish(settings, PREDICTIONS_REQUESTS, after)
+        assert results.wait_until(lambda _: answered_once(results, requests + after), TIMEOUT), (
+            worker.log_tail()
+        )
+        seen = dict(results.results)
+    # One user-visible result per request, never the shadow's: version 2 answers on
+    # predictions.results only after the promotion, and then only as the champion.
+    assert all(len(seen[r.request_id]) == 1 for r in requests + after)
+    assert {seen[r.request_id][0].model_version for r in after} == {"2"}
+    in_shadow = [r for r in shadow_results(settings, 40) if r.model_version == "2"]
+    assert len(in_shadow) >= 40 and {r.request_id for r in in_shadow} <= {r.request_id for r in requests}
+    before = [seen[r.request_id][0] for r in requests if r.request_id in {s.request_id for s in in_shadow}]
+    assert {r.model_version for r in before} == {"1"}  # scored in shadow while 1 served
+    assert champion_version(registry.client, settings.model_name) == "2"
+    # Then the old champion guarded the promotion; it may have ended (kept) by now, never rolled back.
+    assert monitor.loop.shadow is not None
+    taken = [(v.pointer.role, v.pointer.version, v.decision.verdict) for v in monitor.loop.shadow.decided]
+    assert taken[0] == ("challenger", "2", "promote") and taken[1:] in ([], [("guard", "1", "keep")]), taken
+    guard = registry.current_shadow()
+    assert guard is None or (guard.role, guard.version, guard.champion) == ("guard", "1", "2")
+
+
+def test_a_worse_challenger_is_rejected_on_its_evidence_and_the_champion_keeps_serving(
+    shadow_settings: Settings, monitor: RunningLoop
+) -> None:
+    settings = shadow_settings
+    registry, challenger = registered(settings, inflated(PAST, 4.0), "worse")  # learned the wrong market
+    registry.shadow(challenger, reason="passed the holdout gate (test)")
+    with collecting(settings) as results, running_workers(settings, "w1") as (worker,):
+        requests = replay(settings, LATER)
+        rejected = verdict(settings, ModelRejected, monitor, worker)
+        assert isinstance(rejected, ModelRejected) and rejected.version == "2", worker.log_tail()
+        evidence = rejected.evidence
+        assert evidence is not None and evidence.pairs >= 40
+        assert evidence.challenger_mean_error > evidence.champion_mean_error
+        assert results.wait_until(lambda _: answered_once(results, requests), TIMEOUT), worker.log_tail()
+        seen = dict(results.results)
+    assert all(len(seen[r.request_id]) == 1 for r in requests)
+    assert {seen[r.request_id][0].model_version for r in requests} == {"1"}
+    assert registry.current_shadow() is None
+    assert (
+        ModelCache(redis_client(settings), prefix=settings.topic_prefix).current_version(settings.model_name)
+        == "1"
+    )
+    assert not any(
+        isinstance(e, ModelPromoted) and e.version == "2" for e in lifecycle_until(settings, ModelRejected)
+    )
+
+
+def test_a_newer_challenger_replaces_an_undecided_one_and_says_so(shadow_settings: Settings) -> None:
+    registry, first = registered(shadow_settings, PAST[:600], "first")
+    registry.shadow(first, reason="first challenger")
+    second = registry.register(first.artifact, run_name="second", params={"trigger": "test"})
+    event = registry.shadow(second, reason="second challenger")
+    assert isinstance(event, ModelShadowed) and event.replaces_version == first.version
+    pointer = registry.current_shadow()
+    assert pointer is not None and pointer.version == second.version and pointer.role == "challenger"
+
+
+def test_a_bad_model_promoted_by_hand_is_rolled_back_within_the_guardrail_window(
+    shadow_settings: Settings, monitor: RunningLoop
+) -> None:
+    settings = shadow_settings
+    registry, bad = registered(settings, inflated(PAST, 4.0), "bad")
+    with collecting(settings) as results, running_workers(settings, "w1") as (worker,):
+        registry.promote_existing(bad.version, reason="promoted by hand (test)")
+        assert wait_until(lambda: serving_version(worker) == 2, TIMEOUT), worker.log_tail()
+        requests = replay(settings, LATER)
+        rolled = verdict(settings, ModelRolledBack, monitor, worker)
+        assert isinstance(rolled, ModelRolledBack), worker.log_tail()
+        assert (rolled.from_version, rolled.to_version) == ("2", "1")
+        evidence = rolled.evidence
+        assert (
+            evidence is not None
+            and settings.shadow_min_pairs <= evidence.pairs <= settings.shadow_guardrail_window
+        )
+        assert evidence.challenger_mean_error > evidence.champion_mean_error  # the new one did worse
+        assert wait_until(lambda: serving_version(worker) == 1, TIMEOUT), worker.log_tail()
+        after = probe(30, "after")
+        publish(settings, PREDICTIONS_REQUESTS, after)
+        assert results.wait_until(lambda _: answered_once(results, requests + after), TIMEOUT), (
+            worker.log_tail()
+        )
+        seen = dict(results.results)
+    assert all(len(seen[r.request_id]) == 1 for r in requests + after)  # none lost, none twice
+    assert {seen[r.request_id][0].model_version for r in after} == {"1"}
+    assert champion_version(registry.client, settings.model_name) == "1"
+    assert registry.current_shadow() is None
