@@ -30,7 +30,9 @@ def fold(text: str) -> str:
 
 
 # Letters NFKD does not decompose into a base letter and an accent.
-_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "đ": "d", "ł": "l", "ı": "i", "þ": "th"})
+_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}
+)
 
 
 @lru_cache(maxsize=65536)

@@ -145,7 +145,7 @@ def resolve_players(index: PlayerIndex, rows: Sequence[StatsRow]) -> dict[str, R
     for source_id, own in rows_of.items():
         namesakes[person_words(own[0].player_name)].add(source_id)
     votes: Counter[tuple[str, str]] = Counter()
-    for source_id, own in rows_of.items():
+    for own in rows_of.values():
         pid = _alone(index, own, namesakes)
         if pid is not None:
             votes.update(index.learn_teams(own, pid))
@@ -153,7 +153,9 @@ def resolve_players(index: PlayerIndex, rows: Sequence[StatsRow]) -> dict[str, R
     return {source_id: _resolve(index, own, namesakes) for source_id, own in rows_of.items()}
 
 
-def _alone(index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]) -> str | None:
+def _alone(
+    index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]
+) -> str | None:
     """The player of the same words when he is the only one on both sides."""
     tiers = index.tiers(rows[0].player_name)
     exact = tiers[0][0] if tiers else set()
@@ -162,7 +164,9 @@ def _alone(index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, 
     return None
 
 
-def _resolve(index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]) -> Resolution:
+def _resolve(
+    index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]
+) -> Resolution:
     tiers = index.tiers(rows[0].player_name)
     if not tiers:
         return Resolution("unmatched")
