@@ -24,25 +24,24 @@ RECORD_FEATURES: tuple[str, ...] = (
     *(f"record_{name}_p90" for name in PER_90),
     "record_xgxa_p90", "record_prev_minutes", "record_prev_xgxa_p90", "record_two_xgxa_p90",
     "record_xgxa_trend", "record_minutes_trend", "record_career_minutes", "record_career_seasons",
+    "record_minutes_per_game", "record_two_xg_chain_p90",
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
 SHRINK_MINUTES = 900.0  # ten full games of the position's typical rate
 # Minutes-weighted per-90 rates of the big five leagues, 2014-2024 (Understat): the priors.
 POSITION_P90: dict[str | None, dict[str, float]] = {
-    "Goalkeeper": {"goals": 0.0, "assists": 0.002, "xg": 0.0, "xa": 0.002, "shots": 0.002, "key_passes": 0.024,
-                   "xg_chain": 0.10},
-    "Defender": {"goals": 0.05, "assists": 0.06, "xg": 0.057, "xa": 0.063, "shots": 0.64, "key_passes": 0.6,
-                 "xg_chain": 0.28},
-    "Midfielder": {"goals": 0.10, "assists": 0.10, "xg": 0.10, "xa": 0.106, "shots": 1.24, "key_passes": 1.13,
-                   "xg_chain": 0.39},
-    "Forward": {"goals": 0.32, "assists": 0.15, "xg": 0.325, "xa": 0.157, "shots": 2.38, "key_passes": 1.35,
-                "xg_chain": 0.53},
+    "Goalkeeper": dict(zip(PER_90, (0.0, 0.002, 0.0, 0.002, 0.002, 0.024, 0.10), strict=True)),
+    "Defender": dict(zip(PER_90, (0.05, 0.06, 0.057, 0.063, 0.64, 0.6, 0.28), strict=True)),
+    "Midfielder": dict(zip(PER_90, (0.10, 0.10, 0.10, 0.106, 1.24, 1.13, 0.39), strict=True)),
+    "Forward": dict(zip(PER_90, (0.32, 0.15, 0.325, 0.157, 2.38, 1.35, 0.53), strict=True)),
 }  # fmt: skip
 POSITION_P90[None] = POSITION_P90["Midfielder"]  # position unknown: the middle of the pitch
 _EMPTY = {name: 0.0 for name in RECORD_FEATURES} | {"record_seasons_ago": NO_RECORD_GAP}
 
 
-def last_seasons(player: PlayerState | None, moment: float) -> tuple[tuple[SeasonLine, ...], tuple[SeasonLine, ...]]:
+def last_seasons(
+    player: PlayerState | None, moment: float
+) -> tuple[tuple[SeasonLine, ...], tuple[SeasonLine, ...]]:
     """The lines (one per team) of the newest season known strictly before `moment`, and of
     the season just before that one (empty when he has no line for it)."""
     if player is None or not player.seasons:
@@ -92,6 +91,11 @@ def record_features(
     out["record_two_xgxa_p90"] = shrunk_p90(xgxa + prev_xgxa, minutes + prev_minutes, prior_xgxa)
     out["record_xgxa_trend"] = out["record_xgxa_p90"] - out["record_prev_xgxa_p90"] if prev else 0.0
     out["record_minutes_trend"] = minutes - prev_minutes if prev else 0.0
+    games = out["record_games"]
+    out["record_minutes_per_game"] = minutes / games if games > 0 else 0.0
+    out["record_two_xg_chain_p90"] = shrunk_p90(
+        _sum(last, "xg_chain") + _sum(prev, "xg_chain"), minutes + prev_minutes, prior["xg_chain"]
+    )
     visible = before(player.seasons, moment, None) if player is not None else ()
     out["record_career_minutes"] = _sum(visible, "minutes")
     out["record_career_seasons"] = float(len({line.season for line in visible}))
