@@ -25,6 +25,7 @@ RECORD_FEATURES: tuple[str, ...] = (
     "record_xgxa_p90", "record_prev_minutes", "record_prev_xgxa_p90", "record_two_xgxa_p90",
     "record_xgxa_trend", "record_minutes_trend", "record_career_minutes", "record_career_seasons",
     "record_minutes_per_game", "record_two_xg_chain_p90",
+    *(f"record_league_{name.lower()}" for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1")),
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
 SHRINK_MINUTES = 900.0  # ten full games of the position's typical rate
@@ -96,6 +97,9 @@ def record_features(
     out["record_two_xg_chain_p90"] = shrunk_p90(
         _sum(last, "xg_chain") + _sum(prev, "xg_chain"), minutes + prev_minutes, prior["xg_chain"]
     )
+    main = max(last, key=lambda line: (line.minutes, line.team))  # the team he played most for
+    for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1"):
+        out[f"record_league_{name.lower()}"] = float(main.league == name)
     visible = before(player.seasons, moment, None) if player is not None else ()
     out["record_career_minutes"] = _sum(visible, "minutes")
     out["record_career_seasons"] = float(len({line.season for line in visible}))
