@@ -103,4 +103,4 @@ def record_features(
     visible = before(player.seasons, moment, None) if player is not None else ()
     out["record_career_minutes"] = _sum(visible, "minutes")
     out["record_career_seasons"] = float(len({line.season for line in visible}))
-    return out
+    return {name: out[name] for name in RECORD_FEATURES}
