@@ -209,3 +209,11 @@ def test_records_read_ahead_do_not_leak() -> None:
         if out["has_record"]:
             newest = t.season - out["record_seasons_ago"]
             assert season_end(int(newest)) < t.transferred_at
+
+
+def test_a_state_kept_before_seasons_had_a_league_still_loads() -> None:
+    state = folded(stats("p1", 2015))
+    old = state.to_dict()
+    old["seasons"] = [row[:12] for row in old["seasons"]]  # the form before the league was kept
+    (line,) = PlayerState.from_dict(old).seasons
+    assert line.league == "" and line._replace(league=state.seasons[0].league) == state.seasons[0]
