@@ -28,7 +28,7 @@ RECORD_FEATURES: tuple[str, ...] = (
     *(f"record_league_{name.lower()}" for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1")),
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
-SHRINK_MINUTES = 900.0  # ten full games of the position's typical rate
+SHRINK_MINUTES = 1800.0  # twenty full games of the position's typical rate
 # Minutes-weighted per-90 rates of the big five leagues, 2014-2024 (Understat): the priors.
 POSITION_P90: dict[str | None, dict[str, float]] = {
     "Goalkeeper": dict(zip(PER_90, (0.0, 0.002, 0.0, 0.002, 0.002, 0.024, 0.10), strict=True)),
