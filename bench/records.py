@@ -118,7 +118,7 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
     )
     gain = 1.0 - total_with["mae"] / total_without["mae"]
     print(
-        f"MAE {gain:+.1%} lower with records (target {TARGET_GAIN:.0%}), better in {better} of "
+        f"MAE {gain:+.2%} lower with records (target {TARGET_GAIN:.0%}), better in {better} of "
         f"{len(per_season)} seasons (target {TARGET_SEASONS}); {time.perf_counter() - started:.0f}s, "
         f"load {os.getloadavg()[0]:.1f}"
     )
