@@ -5,9 +5,12 @@ file (default ../shared/data/player-stats), read by the ingesters' own code (the
 resolved to the transfer players exactly as `mlops-fc ingest stats` does), replayed through
 features.build_training_set, i.e. the update/vector functions the worker runs. "Without"
 replays the same transfers without the season records (the record features then say "no
-record" everywhere). Prequential: for each season 2016..2022, a model (the retrainer's
-estimator and configuration, retrainer.training.fit_estimator) is fitted on every paid
-transfer of earlier seasons and predicts that season's paid transfers.
+record" everywhere). The record features (features.record): the last two completed seasons
+before the request, per-90 rates shrunk toward the position's typical rate, xG+xA per 90,
+the trend between the two seasons, career minutes, and the league of the main team.
+Prequential: for each season 2016..2022, a model (the retrainer's estimator and
+configuration, retrainer.training.fit_estimator) is fitted on every paid transfer of
+earlier seasons and predicts that season's paid transfers.
 
     .venv/bin/python bench/records.py [--transfers PATH] [--stats PATH] [--first 2016] [--last 2022]
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -86,8 +90,9 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
     stats = resolve_stats([stats_path], index)
     print(
         f"stats rows {stats.rows_read}: matched {stats.matched}, ambiguous {stats.ambiguous}, "
-        f"unmatched {stats.unmatched}, bad {len(stats.unparseable)} "
-        f"({stats.players_matched} players; read in {time.perf_counter() - started:.0f}s)"
+        f"unmatched {stats.unmatched}, bad {len(stats.unparseable)}: match rate "
+        f"{stats.matched / max(stats.rows_read, 1):.1%} ({stats.players_matched} players; "
+        f"read in {time.perf_counter() - started:.0f}s)"
     )
     with_records = build_training_set([*stats.events, *transfers.transfers])
     without = build_training_set(transfers.transfers)
@@ -113,8 +118,9 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
     )
     gain = 1.0 - total_with["mae"] / total_without["mae"]
     print(
-        f"MAE {gain:+.1%} lower with records (target {TARGET_GAIN:.0%}), better in {better} of "
-        f"{len(per_season)} seasons (target {TARGET_SEASONS}); {time.perf_counter() - started:.0f}s"
+        f"MAE {gain:+.2%} lower with records (target {TARGET_GAIN:.0%}), better in {better} of "
+        f"{len(per_season)} seasons (target {TARGET_SEASONS}); {time.perf_counter() - started:.0f}s, "
+        f"load {os.getloadavg()[0]:.1f}"
     )
     return {
         "mae_with_records": round(total_with["mae"], 4),
@@ -128,6 +134,8 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
         "stats_rows_matched": stats.matched,
         "stats_rows_ambiguous": stats.ambiguous,
         "stats_rows_unmatched": stats.unmatched,
+        "stats_match_rate": round(stats.matched / max(stats.rows_read, 1), 4),
+        "load_1m": round(os.getloadavg()[0], 2),
     }
 
 

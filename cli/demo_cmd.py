@@ -17,16 +17,22 @@ from stack.exceptions import StackError
 from stack.settings import Settings
 
 if TYPE_CHECKING:
-    from demo.scenario import SyntheticPlan
+    from demo.scenario import DataChoice, SyntheticPlan
 
 console = Console(soft_wrap=True)  # window lines stay whole when piped
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "transfers"
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
 def demo(
-    data: Path = typer.Option(
-        DEFAULT_DATA,
-        help="Folder of Transfermarkt CSV files; when it has none the synthetic world (with drift) is used.",
+    data: Path | None = typer.Option(
+        None,
+        help="Folder of Transfermarkt CSV files (default: ../shared/data/transfers, else the files of "
+        "`mlops-fc data fetch`); when there are none the synthetic world (with drift) is used.",
+    ),
+    stats: Path | None = typer.Option(
+        None,
+        help="Folder of Understat season files, ingested in time order with the transfers (default: "
+        "player-stats/ beside the default transfers).",
     ),
     base_until: int = typer.Option(2012, help="The first model learns seasons up to this one."),
     last_season: int = typer.Option(2022, help="The stream ends with this season."),
@@ -55,10 +61,15 @@ def demo(
     # Windows are paced by the job (it waits for every stage), so no wall-clock cool-down.
     settings = base.model_copy(update={"topic_prefix": namespace, "retrain_cooldown_s": 0.0})
     try:
-        from demo.scenario import SyntheticPlan
+        from demo.scenario import DataChoice, SyntheticPlan, choose_data
 
         plan = SyntheticPlan(first_season=first_season, per_season=per_season)
-        report = _run(settings, data, (base_until, last_season, plan), workers, out_dir)
+        choice = choose_data(SHARED_DATA, base.state_dir / "data")
+        if data is not None or stats is not None:
+            origin = f"the folders given ({data or choice.transfers}, records: {stats or 'none'})"
+            choice = DataChoice(data or choice.transfers, stats, origin)
+        console.print(f"data: {choice.origin}")
+        report = _run(settings, choice, (base_until, last_season, plan), workers, out_dir)
     except (StackError, RuntimeError, OSError) as exc:
         # stderr goes to the client log now: say it here, on stdout.
         console.print(
@@ -80,7 +91,7 @@ def _quiet_native_logs(path: Path) -> None:
 
 
 def _run(
-    settings: Settings, data: Path, seasons: tuple[int, int, SyntheticPlan], workers: int, out_dir: Path
+    settings: Settings, data: DataChoice, seasons: tuple[int, int, SyntheticPlan], workers: int, out_dir: Path
 ):  # noqa: ANN202
     from demo.demo import Hooks, run_demo
     from demo.scenario_cache import cached_scenario
@@ -89,17 +100,23 @@ def _run(
     with console.status(f"Bringing the system up in namespace {settings.topic_prefix} ..."):
         started = up(settings, workers=workers)
     print_rows(started.rows)
-    with console.status(f"Reading the data ({data})..."):
+    with console.status(f"Reading the data ({data.transfers or 'synthetic'})..."):
         base_until, last_season, plan = seasons
         cache = settings.state_dir / "cache" / "scenarios"  # the files are parsed once, then reused
         scenario, _ = cached_scenario(
-            cache, data, base_until=base_until, last_season=last_season, synthetic=plan
+            cache,
+            data.transfers,
+            base_until=base_until,
+            last_season=last_season,
+            synthetic=plan,
+            stats_dir=data.stats,
         )
     windows = scenario.windows()
     console.print(
         f"{scenario.source} data: {len(scenario.history_transfers)} transfers up to {base_until} for the "
         f"first model, then {len(scenario.stream)} events in {len(windows)} transfer windows"
     )
+    _records_line(scenario.records)
     with console.status("Publishing the history and training the first model...") as status:
 
         def on_window(point) -> None:  # noqa: ANN001 - demo.live.WindowPoint
@@ -110,6 +127,18 @@ def _run(
             on_window=on_window, on_event=_event_line, alive=_alive(settings), explain=_explain(settings)
         )
         return run_demo(settings, scenario, out_dir, hooks)
+
+
+def _records_line(records) -> None:  # noqa: ANN001 - demo.scenario.RecordMatch, imported lazily
+    if not records.source:
+        console.print("season records: none (no player-stats folder)")
+        return
+    console.print(
+        f"season records: {records.matched}/{records.rows_read} rows matched to transfer players "
+        f"([bold]{records.match_rate:.1%}[/bold]; {records.ambiguous} ambiguous, "
+        f"{records.unmatched} unmatched, {records.unparseable} unparseable; "
+        f"{records.players_matched} players)"
+    )
 
 
 def _window_line(point) -> None:  # noqa: ANN001 - demo.live.WindowPoint, imported lazily
@@ -178,6 +207,12 @@ def _print(report) -> None:  # noqa: ANN001 - demo.report.DemoReport, imported l
             f" of {coverage['overall']['rows']} real fees"
             f" (seasons {min(seasons):.1%}-{max(seasons):.1%})"
         )
+    records = report.records
+    if records.get("source"):
+        console.print(
+            f"season records: {records['match_rate']:.1%} of the rows matched; "
+            f"{records['request_record_share']:.1%} of the answered requests had a record"
+        )
     console.print(
         f"drift events: {len(report.drift_events)}, promotions: {len(report.promotions)}, "
         f"rejections: {len(report.rejections)}; {len(report.windows)} windows in {report.elapsed_s:.0f}s"
@@ -199,7 +234,8 @@ def run(
     The flows page's URL is printed first; the system stays up afterwards (`mlops-fc down`).
     """
     demo(
-        data=DEFAULT_DATA,
+        data=None,
+        stats=None,
         base_until=2012,
         last_season=2022,
         prefix=None,

@@ -41,6 +41,9 @@ class DemoReport:
     requests: int = 0
     results: int = 0
     elapsed_s: float = 0.0
+    # the season files' match (demo.scenario.RecordMatch) and the share of answered
+    # requests whose vector had a record
+    records: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +52,7 @@ class DemoReport:
             "requests": self.requests,
             "results": self.results,
             "elapsed_s": round(self.elapsed_s, 1),
+            "records": self.records,
             "overall": self.overall.as_dict(),
             "seasons": [s.as_dict() for s in self.seasons],
             "drift_events": self.drift_events,
@@ -110,6 +114,11 @@ def build_report(
         elapsed_s=time.monotonic() - started,
         interval_coverage=interval_coverage(ok, transfers),
     )
+    with_record = sum(r.features.get("has_record", 0.0) > 0 for r in ok)
+    report.records = {
+        **scenario.records.as_dict(),
+        "request_record_share": round(with_record / len(ok), 4) if ok else 0.0,
+    }
     by_trace = {d.trace_id: d for d in drifts}
     report.drift_events = [
         {

@@ -72,6 +72,7 @@ class SeasonLine(NamedTuple):
     shots: int
     key_passes: int
     xg_chain: float
+    league: str = ""  # the stats source's league ("EPL"); "" in states kept before it was
 
 
 class MonthBucket(NamedTuple):
@@ -186,8 +187,8 @@ class MarketState:
 
 
 def _season_line(row: list[Any]) -> SeasonLine:
-    at, season, team, games, minutes, goals, assists, xg, xa, shots, key_passes, xg_chain = row
+    at, season, team, games, minutes, goals, assists, xg, xa, shots, key_passes, xg_chain, *rest = row
     return SeasonLine(
         float(at), int(season), str(team), int(games), int(minutes), int(goals), int(assists),
-        float(xg), float(xa), int(shots), int(key_passes), float(xg_chain),
+        float(xg), float(xa), int(shots), int(key_passes), float(xg_chain), str(rest[0]) if rest else "",
     )  # fmt: skip

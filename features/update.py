@@ -78,7 +78,7 @@ def season_line(event: PlayerSeasonStats) -> SeasonLine:
     """What the state keeps of a season's totals."""
     return SeasonLine(
         epoch(event.known_at), event.season, event.team, event.games, event.minutes, event.goals,
-        event.assists, event.xg, event.xa, event.shots, event.key_passes, event.xg_chain,
+        event.assists, event.xg, event.xa, event.shots, event.key_passes, event.xg_chain, event.league,
     )  # fmt: skip
 
 

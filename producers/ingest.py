@@ -30,6 +30,7 @@ from schemas.codec import dead_letter
 from schemas.envelope import Event
 from schemas.predictions import request_from_transfer
 from schemas.records import PlayerRecord, TransferCompleted
+from schemas.season_stats import PlayerSeasonStats
 from schemas.topics import (
     DEAD_LETTERS,
     PLAYERS_RECORDS,
@@ -92,11 +93,13 @@ class IngestSummary:
 
 
 def transfer_events(
-    events: Iterable[PlayerRecord | TransferCompleted], as_requests: bool
+    events: Iterable[PlayerRecord | TransferCompleted | PlayerSeasonStats], as_requests: bool
 ) -> Iterator[tuple[TopicSpec, Event]]:
     """Each event with its topic; with ``as_requests`` a replay request before each paid fee."""
     for event in events:
-        if isinstance(event, TransferCompleted):
+        if isinstance(event, PlayerSeasonStats):
+            yield PLAYERS_SEASON_STATS, event
+        elif isinstance(event, TransferCompleted):
             if as_requests and event.fee_eur_m > 0:
                 yield PREDICTIONS_REQUESTS, request_from_transfer(event)
             yield TRANSFERS_COMPLETED, event

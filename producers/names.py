@@ -4,6 +4,7 @@ is about that club ("Tottenham Hotspur") and a short one where it is the other s
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -26,6 +27,22 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().split())
+
+
+# Letters NFKD does not decompose into a base letter and an accent.
+_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}
+)
+
+
+@lru_cache(maxsize=65536)
+def person_words(name: str) -> tuple[str, ...]:
+    """A person's name as comparison words, for matching two sources' spellings (not for ids):
+    HTML entities decoded ("N&#039;Golo"), accents and special letters stripped ("Ødegaard"),
+    apostrophes dropped ("N'Soki" = "Nsoki"), hyphens and dots split words ("Bella-Kotchap")."""
+    text = fold(html.unescape(name)).translate(_LETTERS)
+    text = re.sub(r"['\u2019`´]", "", text)
+    return tuple(re.findall(r"[a-z0-9]+", text))
 
 
 @lru_cache(maxsize=65536)

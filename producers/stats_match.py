@@ -2,29 +2,40 @@
 
 The transfer ingester's player ids (producers.identity) come from names and ages; a stats
 file has names (the source's spelling), teams and seasons. A stats player (the source's own
-id, with all his rows) is resolved as a whole:
+id, with all his rows) is resolved as a whole. Names are compared as words
+(producers.names.person_words: entities, accents, apostrophes and hyphens ignored), in tiers
+from the strictest to the loosest:
 
-1. candidates: transfer players whose folded name (accents and case ignored) equals his; if
-   none, players whose name holds every word of his ("Kepa" -> "Kepa Arrizabalaga");
-2. one candidate, found by the full name, with no namesake in the stats file: that one;
-3. otherwise the clubs decide: a candidate scores one per stats row whose team, in that
-   season, is a club his transfers put him at (the club alias table the transfer ingester
-   learned, or a similar name); the unique best score above zero wins;
-4. anything else is ambiguous (several fit) or unmatched (none): counted, never guessed.
+1. the same words ("Martin Odegaard" = "Martin Ødegaard");
+2. one name's words all in the other's: a short form ("Kepa" -> "Kepa Arrizabalaga") or a
+   long one ("Dayotchanculle Upamecano" <- "Dayot Upamecano" is not, "Amad Diallo Traore"
+   <- "Amad Diallo" is);
+3. the same surname and first initial ("Daniel Drinkwater" = "Danny Drinkwater").
+
+In a tier: one candidate of the same words, with no namesake in the stats file, is that one;
+otherwise the clubs decide: a candidate scores one per stats row whose team, in that season,
+is a club his transfers put him at (the seller counts for the season before a move: the
+prior-season team). Teams are compared through the club alias table the transfer ingester
+learned, similar names, and a team alias table learned here from the players the first tier
+matched on their own (Understat's "FC Cologne" is Transfermarkt's "1. FC Köln"). The unique
+best score above zero wins; a tie above zero is ambiguous; no club at all tries the next
+tier. Anything left is ambiguous (several namesakes) or unmatched: counted, never guessed.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from producers.names import ClubAliases, fold, looks_like
+from producers.names import ClubAliases, fold, looks_like, person_words
 from producers.stats_rows import StatsRow
 from schemas.records import TransferCompleted
 
 Outcome = Literal["matched", "ambiguous", "unmatched"]
+TEAM_ALIAS_MIN_VOTES = 3
+TEAM_ALIAS_MIN_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,26 +44,35 @@ class Resolution:
     player_id: str | None = None
 
 
+def _initial_key(words: Sequence[str]) -> tuple[str, str] | None:
+    return (words[-1], words[0][0]) if len(words) >= 2 else None
+
+
 @dataclass
 class PlayerIndex:
-    """Transfer players by folded name and by word, with the clubs each was at per season."""
+    """Transfer players by name words, with the clubs each was at per season."""
 
     aliases: ClubAliases = field(default_factory=ClubAliases)
-    by_name: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_name: dict[tuple[str, ...], set[str]] = field(default_factory=lambda: defaultdict(set))
     by_word: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    words_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    by_initial: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    names_of: dict[str, set[tuple[str, ...]]] = field(default_factory=lambda: defaultdict(set))
     clubs: dict[str, set[tuple[int, str]]] = field(default_factory=lambda: defaultdict(set))
+    teams: dict[str, str] = field(default_factory=dict)  # folded stats team -> transfer club
 
     @classmethod
     def build(cls, transfers: Iterable[TransferCompleted], aliases: ClubAliases | None = None) -> PlayerIndex:
         index = cls(aliases=aliases or ClubAliases())
         for transfer in transfers:
-            key, pid = fold(transfer.player_name), transfer.player_id
-            index.by_name[key].add(pid)
-            words = frozenset(key.split())
-            index.words_of[pid] = index.words_of.get(pid, frozenset()) | words
-            for word in words:
-                index.by_word[word].add(pid)
+            words, pid = person_words(transfer.player_name), transfer.player_id
+            if words and words not in index.names_of[pid]:
+                index.names_of[pid].add(words)
+                index.by_name[words].add(pid)
+                for word in words:
+                    index.by_word[word].add(pid)
+                initial = _initial_key(words)
+                if initial is not None:
+                    index.by_initial[initial].add(pid)
             season = transfer.season
             # Where a move puts a player: the seller in the season before (and, in winter,
             # the season's first half), the buyer in this season and the next.
@@ -65,23 +85,55 @@ class PlayerIndex:
         return index
 
     def played_for(self, player_id: str, season: int, team: str) -> bool:
-        """Whether the player's transfers put him at `team` (the stats source's name) then."""
+        """Whether the player's transfers put him at `team` (the stats source's name) then.
+
+        A row of two teams ("Monaco,Paris Saint Germain") counts when either fits."""
         return any(
-            year == season and (self.aliases.same(team, club) or looks_like(club, team))
+            year == season and any(self._same_team(part, club) for part in team.split(","))
             for year, club in self.clubs.get(player_id, ())
         )
 
-    def candidates(self, name: str) -> tuple[set[str], bool]:
-        """(player ids, found by the full name) for a stats source's name."""
-        key = fold(name)
-        exact = self.by_name.get(key)
-        if exact:
-            return set(exact), True
-        words = key.split()
+    def _same_team(self, team: str, club: str) -> bool:
+        learned = self.teams.get(fold(team))
+        if learned is not None and self.aliases.canonical(learned) == self.aliases.canonical(club):
+            return True
+        return self.aliases.same(team, club) or looks_like(club, team) or looks_like(team, club)
+
+    def tiers(self, name: str) -> list[tuple[set[str], bool]]:
+        """Candidate sets for a stats source's name, strictest first: (player ids, same words)."""
+        words = person_words(name)
         if not words:
-            return set(), False
-        found = set.intersection(*(self.by_word.get(word, set()) for word in words))
-        return found, False
+            return []
+        exact = set(self.by_name.get(words, ()))
+        mine = set(words)
+        near: set[str] = set()
+        for pid in set().union(*(self.by_word.get(word, set()) for word in mine)) - exact:
+            if any(mine <= set(theirs) or set(theirs) <= mine for theirs in self.names_of[pid]):
+                near.add(pid)
+        initial = _initial_key(words)
+        same_initial = set(self.by_initial.get(initial, ())) - exact - near if initial else set()
+        return [(exact, True), (near, False), (same_initial, False)]
+
+    def learn_teams(self, rows: Iterable[StatsRow], player_id: str) -> Counter[tuple[str, str]]:
+        """Votes (stats team, transfer club) from the rows of one player matched on his own."""
+        votes: Counter[tuple[str, str]] = Counter()
+        for row in rows:
+            for part in row.team.split(","):
+                for year, club in self.clubs.get(player_id, ()):
+                    if year == row.season:
+                        votes[(fold(part), self.aliases.canonical(club))] += 1
+        return votes
+
+    def settle_teams(self, votes: Counter[tuple[str, str]]) -> None:
+        """Keep a team alias when enough votes agree on the club."""
+        by_team: dict[str, Counter[str]] = defaultdict(Counter)
+        for (team, club), count in votes.items():
+            by_team[team][club] += count
+        self.teams = {}
+        for team, clubs in by_team.items():
+            (club, count), total = clubs.most_common(1)[0], sum(clubs.values())
+            if count >= TEAM_ALIAS_MIN_VOTES and count >= TEAM_ALIAS_MIN_SHARE * total:
+                self.teams[team] = club
 
 
 def resolve_players(index: PlayerIndex, rows: Sequence[StatsRow]) -> dict[str, Resolution]:
@@ -89,27 +141,55 @@ def resolve_players(index: PlayerIndex, rows: Sequence[StatsRow]) -> dict[str, R
     rows_of: dict[str, list[StatsRow]] = defaultdict(list)
     for row in rows:
         rows_of[row.source_id].append(row)
-    namesakes: dict[str, set[str]] = defaultdict(set)
+    namesakes: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for source_id, own in rows_of.items():
-        namesakes[fold(own[0].player_name)].add(source_id)
-    out: dict[str, Resolution] = {}
-    for source_id, own in rows_of.items():
-        found, exact = index.candidates(own[0].player_name)
+        namesakes[person_words(own[0].player_name)].add(source_id)
+    votes: Counter[tuple[str, str]] = Counter()
+    for own in rows_of.values():
+        pid = _alone(index, own, namesakes)
+        if pid is not None:
+            votes.update(index.learn_teams(own, pid))
+    index.settle_teams(votes)
+    return {source_id: _resolve(index, own, namesakes) for source_id, own in rows_of.items()}
+
+
+def _alone(
+    index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]
+) -> str | None:
+    """The player of the same words when he is the only one on both sides."""
+    tiers = index.tiers(rows[0].player_name)
+    exact = tiers[0][0] if tiers else set()
+    if len(exact) == 1 and len(namesakes[person_words(rows[0].player_name)]) == 1:
+        return next(iter(exact))
+    return None
+
+
+def _resolve(
+    index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]
+) -> Resolution:
+    tiers = index.tiers(rows[0].player_name)
+    if not tiers:
+        return Resolution("unmatched")
+    alone = _alone(index, rows, namesakes)
+    if alone is not None:
+        return Resolution("matched", alone)
+    for found, _same in tiers:
         if not found:
-            out[source_id] = Resolution("unmatched")
-        elif len(found) == 1 and exact and len(namesakes[fold(own[0].player_name)]) == 1:
-            out[source_id] = Resolution("matched", next(iter(found)))
-        else:
-            out[source_id] = _by_clubs(index, own, found)
-    return out
+            continue
+        resolution = _by_clubs(index, rows, found)
+        if resolution is not None:
+            return resolution
+    exact = tiers[0][0]
+    return Resolution("ambiguous" if len(exact) > 1 else "unmatched")
 
 
-def _by_clubs(index: PlayerIndex, rows: list[StatsRow], found: set[str]) -> Resolution:
+def _by_clubs(index: PlayerIndex, rows: list[StatsRow], found: set[str]) -> Resolution | None:
+    """The unique best-scoring candidate, ambiguous on a tie, None when no club fits at all."""
     scores = {pid: sum(index.played_for(pid, row.season, row.team) for row in rows) for pid in sorted(found)}
     best = max(scores.values())
-    winners = [pid for pid, score in scores.items() if score == best]
     if best == 0:
-        return Resolution("unmatched" if len(found) == 1 else "ambiguous")
+        return None
+    winners = [pid for pid, score in scores.items() if score == best]
     if len(winners) > 1:
         return Resolution("ambiguous")
     return Resolution("matched", winners[0])

@@ -8,7 +8,8 @@ result, ``mlops-fc train --csv`` trains on it. What it does to the rows, in orde
 2. keep the chosen seasons, stop after ``max_rows`` rows read;
 3. merge the in-row and out-row of one transfer and derive buyer, seller and their leagues
    (producers.dedupe);
-4. give stable ids (producers.identity) and event times (producers.timeline);
+4. give stable ids (producers.identity; learned from every season of the files, so that a
+   seasons subset keeps the ids of the whole read) and event times (producers.timeline);
 5. keep transfers with a real fee, paid or free (fee 0); count the others by reason:
    loans, loan fees, ends of loans, unknown or missing fees (producers.fees).
 """
@@ -77,6 +78,7 @@ def read_transfers_csv(
     """
     result = CsvReadResult()
     rows: list[CsvRow] = []
+    elsewhere: list[CsvRow] = []  # rows of other seasons: read for the ids and aliases only
     for path in csv_files(paths):
         if max_rows is not None and result.rows_read >= max_rows:
             break
@@ -89,14 +91,20 @@ def read_transfers_csv(
                 result.unparseable.append(row)
             elif seasons is not None and not seasons[0] <= row.season <= seasons[1]:
                 result.outside_seasons += 1
+                elsewhere.append(row)
             else:
                 rows.append(row)
-    deduped = dedupe(rows)
-    result.duplicates_removed = deduped.duplicates
+    # The dedupe, the club aliases and the player ids see every season of the files, so that
+    # a `--seasons` subset keeps the ids of the whole read (a player's run of birth-year
+    # estimates and a club's short names span seasons). A transfer's rows share its season.
+    deduped = dedupe(rows + elsewhere)
+    chosen = set(map(id, rows))
+    moves = [move for move in deduped.moves if id(move.first) in chosen]
+    result.duplicates_removed = len(rows) - len(moves)
     result.aliases = deduped.aliases
     ids = PlayerIds((move.player_name, birth_year(move.season, move.age)) for move in deduped.moves)
     same_transfer: dict[str, list[tuple[str, Move]]] = defaultdict(list)
-    for move in deduped.moves:
+    for move in moves:
         player_id = ids.player_id(move.player_name, birth_year(move.season, move.age))
         tid = transfer_id(player_id, move.season, move.window, move.seller, move.buyer)
         same_transfer[tid].append((player_id, move))

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
-from demo.scenario import Ingested, Scenario, SyntheticPlan, load_scenario
+from demo.scenario import Ingested, Scenario, SyntheticPlan, choose_data, load_scenario
+from schemas.examples import example_of
 from schemas.records import PlayerRecord, TransferCompleted
+from schemas.season_stats import PlayerSeasonStats, season_end
+from tests.producer_samples import PL, write_csv
+from tests.stats_samples import stats_row, write_stats
 
 
 def _record(player: str, at: datetime) -> PlayerRecord:
@@ -51,3 +56,61 @@ def test_the_synthetic_world_has_two_windows_a_season() -> None:
     keys = [key for key, _ in scenario.windows()]
     assert keys == [(s, w) for s in (2012, 2013, 2014) for w in ("summer", "winter")]
     assert sum(len(events) for _, events in scenario.windows()) == len(scenario.stream)
+
+
+def _season_stats(player: str, season: int) -> PlayerSeasonStats:
+    return example_of(PlayerSeasonStats, player_id=player, season=season, known_at=season_end(season))
+
+
+def test_a_season_record_closes_the_window_before_the_requests_that_may_read_it() -> None:
+    record = _season_stats("s1", 2013)  # known 1 June 2014: after the 2013 winter, before 2014 summer
+    stream: list[Ingested] = [_transfer("s0", 2013, "summer"), _transfer("w0", 2013, "winter")]
+    stream += [record, _transfer("s1", 2014, "summer")]
+    windows = dict(Scenario("test", [], stream, 2012).windows())
+    assert windows[(2013, "winter")][-1] == record
+    assert record not in windows[(2014, "summer")]
+
+
+def test_real_data_merges_the_resolved_season_records_in_time_order(tmp_path: Path) -> None:
+    for folder in ("t", "s"):
+        (tmp_path / folder).mkdir()
+    transfers = write_csv(tmp_path / "t" / "pl.csv", PL)
+    rows = [stats_row(1, "Dimitar Berbatov", "Tottenham", 2014), stats_row(2, "Nobody Known", "Spurs", 2014)]
+    write_stats(tmp_path / "s" / "understat.csv", rows)
+    scenario = load_scenario(transfers.parent, base_until=2007, last_season=2016, stats_dir=tmp_path / "s")
+    assert (scenario.records.rows_read, scenario.records.matched, scenario.records.unmatched) == (2, 1, 1)
+    assert scenario.records.match_rate == 0.5
+    (record,) = [e for e in scenario.stream if isinstance(e, PlayerSeasonStats)]
+    berbatov = next(
+        e for e in scenario.stream if isinstance(e, TransferCompleted) and "Berbatov" in e.player_name
+    )
+    assert record.player_id == berbatov.player_id
+    times = [
+        e.known_at if isinstance(e, PlayerSeasonStats) else getattr(e, "transferred_at", None)
+        for e in scenario.stream
+    ]
+    stamps = [t for t in times if t is not None]
+    assert stamps == sorted(stamps)
+    no_records = load_scenario(transfers.parent, base_until=2007, last_season=2016)
+    assert no_records.records.source == "" and not any(
+        isinstance(e, PlayerSeasonStats) for e in no_records.stream
+    )
+
+
+def test_the_data_is_the_shared_folder_else_the_fetched_files_else_the_synthetic_world(
+    tmp_path: Path,
+) -> None:
+    shared, fetched = tmp_path / "shared", tmp_path / "state" / "data"
+    nothing = choose_data(shared, fetched)
+    assert nothing.transfers is None and "synthetic" in nothing.origin
+    for folder in (fetched / "transfers", shared / "transfers", shared / "player-stats"):
+        folder.mkdir(parents=True)
+    write_csv(fetched / "transfers" / "pl.csv", PL)
+    only_fetched = choose_data(shared, fetched)
+    assert only_fetched.transfers == fetched / "transfers" and only_fetched.stats is None
+    assert "data fetch" in only_fetched.origin and "no season records" in only_fetched.origin
+    write_csv(shared / "transfers" / "pl.csv", PL)
+    write_stats(shared / "player-stats" / "understat.csv", [stats_row(1, "A B", "C", 2014)])
+    both = choose_data(shared, fetched)
+    assert (both.transfers, both.stats) == (shared / "transfers", shared / "player-stats")
+    assert "shared" in both.origin and "season records" in both.origin

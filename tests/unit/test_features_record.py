@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from features.history import epoch
-from features.record import NO_RECORD_GAP, RECORD_FEATURES, record_features
+from features.record import NO_RECORD_GAP, POSITION_P90, RECORD_FEATURES, record_features, shrunk_p90
 from features.state import ClubState, MarketState, PlayerState
 from features.store import InMemoryFeatureStore
 from features.training_set import build_training_set
@@ -35,7 +36,12 @@ def request_at(moment: datetime, season: int, window: str = "summer") -> Predict
 
 
 def features_at(state: PlayerState, moment: datetime, season: int) -> dict[str, float]:
-    return record_features(state, epoch(moment), season)
+    return record_features(state, epoch(moment), season, "Forward")
+
+
+def goals_p90(goals: float, minutes: float) -> float:
+    """A forward's goals per 90, shrunk toward the forwards' rate."""
+    return shrunk_p90(goals, minutes, POSITION_P90["Forward"]["goals"])
 
 
 def folded(*events: PlayerSeasonStats) -> PlayerState:
@@ -54,23 +60,23 @@ def test_a_season_is_unseen_before_it_ends() -> None:
     assert at_the_end["has_record"] == 0.0  # strictly before: the moment itself is not enough
     summer = features_at(state, datetime(2016, 7, 10, tzinfo=UTC), 2016)
     assert summer["has_record"] == 1.0
-    assert summer["record_goals_p90"] == pytest.approx(90 * 18 / 1800)
+    assert summer["record_goals_p90"] == pytest.approx(goals_p90(18, 1800))
 
 
 def test_a_winter_request_sees_only_the_previous_completed_season() -> None:
     state = folded(stats("p1", 2015, goals=5), stats("p1", 2016, goals=20))
     winter = features_at(state, datetime(2017, 1, 20, tzinfo=UTC), 2016)
-    assert winter["record_goals_p90"] == pytest.approx(90 * 5 / 1800)
+    assert winter["record_goals_p90"] == pytest.approx(goals_p90(5, 1800))
     assert winter["record_seasons_ago"] == 1.0
     summer = features_at(state, datetime(2017, 7, 20, tzinfo=UTC), 2017)
-    assert summer["record_goals_p90"] == pytest.approx(90 * 20 / 1800)
+    assert summer["record_goals_p90"] == pytest.approx(goals_p90(20, 1800))
 
 
 def test_two_teams_of_one_season_are_summed() -> None:
     state = folded(stats("p1", 2015, "Arsenal", 900, 2), stats("p1", 2015, "Everton", 900, 4))
     out = features_at(state, datetime(2016, 8, 1, tzinfo=UTC), 2016)
     assert out["record_minutes"] == 1800.0 and out["record_games"] == 76.0
-    assert out["record_goals_p90"] == pytest.approx(90 * 6 / 1800)
+    assert out["record_goals_p90"] == pytest.approx(goals_p90(6, 1800))
 
 
 def test_a_redelivered_season_is_a_no_op_and_a_corrected_one_replaces_it() -> None:
@@ -80,9 +86,39 @@ def test_a_redelivered_season_is_a_no_op_and_a_corrected_one_replaces_it() -> No
     assert [line.goals for line in corrected.seasons] == [4]
 
 
-def test_no_minutes_gives_zero_rates_not_nan() -> None:
+def test_no_minutes_gives_the_positions_typical_rates_not_nan() -> None:
     out = features_at(folded(stats("p1", 2015, minutes=0, goals=0)), datetime(2016, 8, 1, tzinfo=UTC), 2016)
-    assert out["has_record"] == 1.0 and all(out[f"record_{n}_p90"] == 0.0 for n in ("goals", "xg"))
+    assert out["has_record"] == 1.0
+    assert out["record_goals_p90"] == pytest.approx(POSITION_P90["Forward"]["goals"])  # no goals, no minutes
+    assert all(math.isfinite(value) for value in out.values())
+
+
+def test_few_minutes_are_shrunk_toward_the_position_and_many_barely() -> None:
+    cameo = features_at(
+        folded(stats("p1", 2015, minutes=90, goals=2)), datetime(2016, 8, 1, tzinfo=UTC), 2016
+    )
+    season = features_at(
+        folded(stats("p1", 2015, minutes=3000, goals=20)), datetime(2016, 8, 1, tzinfo=UTC), 2016
+    )
+    assert POSITION_P90["Forward"]["goals"] < cameo["record_goals_p90"] < 0.5  # not the raw 2.0 a game
+    prior, raw = POSITION_P90["Forward"]["goals"], 90 * 20 / 3000
+    assert prior + 0.5 * (raw - prior) < season["record_goals_p90"] < raw  # a full season mostly speaks
+
+
+def test_the_two_last_seasons_give_the_trend_and_only_completed_ones_count() -> None:
+    state = folded(
+        stats("p1", 2014, minutes=2000, goals=4), stats("p1", 2015, minutes=3000, goals=20),
+        stats("p1", 2016, minutes=3000, goals=30),
+    )  # fmt: skip
+    winter = features_at(state, datetime(2017, 1, 20, tzinfo=UTC), 2016)  # 2016/17 is not over
+    assert (winter["record_minutes"], winter["record_prev_minutes"]) == (3000.0, 2000.0)
+    assert winter["record_minutes_trend"] == 1000.0
+    assert winter["record_xgxa_trend"] == pytest.approx(
+        winter["record_xgxa_p90"] - winter["record_prev_xgxa_p90"]
+    )
+    assert winter["record_career_seasons"] == 2.0 and winter["record_career_minutes"] == 5000.0
+    alone = features_at(folded(stats("p1", 2015)), datetime(2016, 8, 1, tzinfo=UTC), 2016)
+    assert alone["record_prev_minutes"] == 0.0 and alone["record_xgxa_trend"] == 0.0
 
 
 def test_state_with_seasons_survives_its_json_form() -> None:
@@ -174,3 +210,11 @@ def test_records_read_ahead_do_not_leak() -> None:
         if out["has_record"]:
             newest = t.season - out["record_seasons_ago"]
             assert season_end(int(newest)) < t.transferred_at
+
+
+def test_a_state_kept_before_seasons_had_a_league_still_loads() -> None:
+    state = folded(stats("p1", 2015))
+    old = state.to_dict()
+    old["seasons"] = [row[:12] for row in old["seasons"]]  # the form before the league was kept
+    (line,) = PlayerState.from_dict(old).seasons
+    assert line.league == "" and line._replace(league=state.seasons[0].league) == state.seasons[0]

@@ -145,3 +145,94 @@ def test_only_substitute_appearances_leave_the_position_unknown(tmp_path: Path) 
     line = stats_row(1, "A B", "C", 2014, position="S").replace(",F S,", ",S,")
     (row,) = read_stats_rows(write_stats(tmp_path / "s.csv", [line]))
     assert not isinstance(row, BadRow) and row.position is None
+
+
+def resolved(tmp_path: Path, index: PlayerIndex, rows: list[str]) -> dict[str, str]:
+    """stats source id -> the player id it resolved to (matched rows only)."""
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    return {str(e.player_name): e.player_id for e in result.events}
+
+
+def test_html_entities_special_letters_apostrophes_and_hyphens_do_not_matter(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-k", "N'Golo Kanté", "Caen", "Leicester City", 2015),
+        transfer("p-o", "Martin Ødegaard", "Real Madrid", "Arsenal FC", 2021),
+        transfer("p-b", "Armel Bella-Kotchap", "VfL Bochum", "Southampton FC", 2022),
+        transfer("p-n", "Stanley Nsoki", "Paris Saint-Germain", "OGC Nice", 2019),
+    )
+    rows = [
+        stats_row(1, "N&#039;Golo Kanté", "Leicester", 2015),
+        stats_row(2, "Martin Odegaard", "Real Madrid", 2020),
+        stats_row(3, "Armel Bella Kotchap", "Bochum", 2021),
+        stats_row(4, "Stanley N&#039;Soki", "Nice", 2020),
+    ]
+    assert set(resolved(tmp_path, index, rows).values()) == {"p-k", "p-o", "p-b", "p-n"}
+
+
+def test_a_longer_form_of_the_name_is_matched_through_the_club(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-a", "Amad Diallo", "Atalanta BC", "Manchester United", 2020, window="winter"),
+        transfer("p-x", "Amad Ba", "Lyon", "Nice", 2020),
+    )
+    rows = [
+        stats_row(1, "Amad Diallo Traore", "Atalanta", 2019),
+        stats_row(1, "Amad Diallo Traore", "Lille", 2015),
+    ]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-a", "p-a"]  # a player is resolved as a whole
+
+
+def test_the_same_surname_and_initial_is_matched_through_the_club_only(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-d", "Danny Drinkwater", "Leicester City", "Chelsea FC", 2017),
+        transfer("p-m", "Mathew Ryan", "Valencia CF", "Brighton & Hove Albion", 2017),
+    )
+    rows = [stats_row(1, "Daniel Drinkwater", "Leicester", 2016), stats_row(2, "Mat Ryan", "Lyon", 2016)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-d"]
+    assert result.unmatched == 1  # Ryan's name fits but his club does not: not guessed
+
+
+def test_the_same_words_without_a_club_fall_back_to_a_longer_name_that_has_it(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-1", "Gabriel", "Palmeiras", "Arsenal FC", 2016),
+        transfer("p-2", "Gabriel", "Santos", "Benfica", 2018),
+        transfer("p-m", "Gabriel Magalhães", "LOSC Lille", "Arsenal FC", 2020),
+    )
+    rows = [stats_row(1, "Gabriel", "Lille", 2019), stats_row(1, "Gabriel", "Lille", 2018)]
+    assert set(resolved(tmp_path, index, rows).values()) == {"p-m"}
+
+
+def test_a_tie_of_clubs_in_a_looser_tier_is_ambiguous(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-1", "Bruno Soriano", "Villarreal CF", "Retired", 2020),
+        transfer("p-2", "Bruno Silva", "Villarreal CF", "Porto", 2020),
+    )
+    result = resolve_stats(
+        [write_stats(tmp_path / "s.csv", [stats_row(1, "Bruno", "Villarreal", 2019)])], index
+    )
+    assert (result.matched, result.ambiguous) == (0, 1)
+
+
+def test_a_row_of_two_teams_counts_either_team(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-1", "Kylian Mbappé", "AS Monaco", "Paris Saint-Germain", 2018),
+        transfer("p-2", "Kylian Mbappé Senior", "Lens", "Metz", 2018),
+    )
+    rows = [stats_row(1, "Kylian Mbappe-Lottin", '"Monaco,Paris Saint Germain"', 2017)]
+    assert set(resolved(tmp_path, index, rows).values()) == {"p-1"}
+
+
+def test_team_aliases_are_learned_from_players_matched_on_their_own(tmp_path: Path) -> None:
+    # Three players matched by their unique names say Understat's "FC Cologne" is "1. FC Köln";
+    # that alias then picks the right one of two namesakes.
+    transfers = [transfer(f"p-{i}", f"Player Number{i}", "1. FC Köln", "Hertha BSC", 2021) for i in range(3)]
+    index = index_of(
+        *transfers,
+        transfer("p-a", "Jonas Hector", "1. FC Köln", "Hertha BSC", 2021),
+        transfer("p-b", "Jonas Hector", "Mainz 05", "Hertha BSC", 2021),
+    )
+    rows = [stats_row(10 + i, f"Player Number{i}", "FC Cologne", 2020) for i in range(3)]
+    rows.append(stats_row(20, "Jonas Hector", "FC Cologne", 2020))
+    assert resolved(tmp_path, index, rows)["Jonas Hector"] == "p-a"
+    assert index.teams["fc cologne"] == "1. FC Köln"

@@ -22,6 +22,7 @@ from tests.producer_samples import (
     PL,
     ROWS_READ,
     TRANSFERS,
+    row,
     write_csv,
 )
 
@@ -159,6 +160,54 @@ def test_seasons_and_max_rows(files: list[Path]) -> None:
     first_rows = read_transfers_csv(files, max_rows=2)
     assert first_rows.rows_read == 2 and first_rows.duplicates_removed == 1
     assert [t.player_name for t in first_rows.transfers] == ["Dimitar Berbatov"]
+
+
+def test_a_seasons_subset_keeps_the_player_and_transfer_ids_of_the_whole_files(tmp_path: Path) -> None:
+    # Born 1990 by the 2010 row, 1991 by the 2011 row: one player, whose id the whole read
+    # anchors at 1990; a read of 2011 alone must give him that id, not one anchored at 1991.
+    rows = [
+        row(
+            "Arsenal FC",
+            "Jo Wobble",
+            "20",
+            "Centre-Forward",
+            "Leeds",
+            "€1.00m",
+            "in",
+            season=2010,
+            cleaned="1.0",
+        ),
+        row(
+            "Chelsea FC",
+            "Jo Wobble",
+            "20",
+            "Centre-Forward",
+            "Gunners",
+            "€2.00m",
+            "in",
+            season=2011,
+            cleaned="2.0",
+        ),
+        row(
+            "Arsenal FC",
+            "Jo Wobble",
+            "22",
+            "Centre-Forward",
+            "Chelsea",
+            "€3.00m",
+            "in",
+            season=2012,
+            cleaned="3.0",
+        ),
+    ]
+    path = write_csv(tmp_path / "wobble.csv", rows)
+    whole = {(t.season, t.player_id, t.transfer_id) for t in read_transfers_csv([path]).transfers}
+    subset = read_transfers_csv([path], seasons=(2011, 2011))
+    assert [(t.season, t.player_id, t.transfer_id) for t in subset.transfers] == [
+        entry for entry in sorted(whole) if entry[0] == 2011
+    ]
+    assert len({pid for _, pid, _ in whole}) == 1
+    assert subset.rows_read == subset.outside_seasons + subset.duplicates_removed + len(subset.transfers)
 
 
 def test_folders_are_read_by_their_csv_files(files: list[Path]) -> None:
