@@ -79,9 +79,13 @@ class IngestProgress:
                 return True
             now = time.monotonic()
             capped = now - started >= limit_s * STALL_FACTOR
-            if now >= deadline and not capped and on_stall is not None and await on_stall(behind):
-                deadline = time.monotonic() + limit_s
-                continue
+            if now >= deadline and not capped and on_stall is not None:
+                if await on_stall(behind):
+                    deadline = time.monotonic() + limit_s
+                    continue
+                # the owner stopped waiting (a rebalance): not given up, waited for next time
+                log.warning("%s still behind: %s; the wait ends", self.name, behind)
+                return False
             if now >= deadline or capped:
                 log.warning(
                     "%s still behind after %.1fs: %s; scoring anyway", self.name, now - started, behind
