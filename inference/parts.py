@@ -81,6 +81,7 @@ def assemble(
         ingest_topics,
         settings.topic(TRANSFERS_COMPLETED.name),
         settings.worker_state_wait_s,
+        rebalancing=lambda: bool(app.rebalancing),
     )
     offsets = RequestOffsets(
         consumer,

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 log = logging.getLogger(__name__)
 
 # (topic, partition) -> next offset to apply, i.e. last applied offset + 1
 Targets = Mapping[tuple[str, int], int]
+# Called when a wait made no progress for a stall period, with the partitions still behind:
+# True to wait another period (it may have sought them back), False to give up now.
+OnStall = Callable[[dict[tuple[str, int], int]], Awaitable[bool]]
 STALL_FACTOR = 30  # overall cap on one wait, in stall periods
 
 
@@ -58,12 +61,15 @@ class IngestProgress:
             if target is not None and self._next.get(key, 0) < target and self._given_up.get(key) != target
         }
 
-    async def wait_for(self, targets: Callable[[], Targets], limit_s: float) -> bool:
+    async def wait_for(
+        self, targets: Callable[[], Targets], limit_s: float, on_stall: OnStall | None = None
+    ) -> bool:
         """Wait until applied >= targets (re-read each time); False when it stalls.
 
         ``limit_s`` bounds the wait without progress: a worker catching up on a long backlog
         keeps waiting while it applies messages (up to STALL_FACTOR times ``limit_s`` in
-        all), a stuck one gives up and scores with what it has.
+        all), a stuck one gives up and scores with what it has. ``on_stall`` may keep it
+        waiting past a period without progress (a slow or re-read partition it owns).
         """
         started = time.monotonic()
         deadline = started + limit_s
@@ -72,7 +78,15 @@ class IngestProgress:
             if not behind:
                 return True
             now = time.monotonic()
-            if now >= deadline or now - started >= limit_s * STALL_FACTOR:
+            capped = now - started >= limit_s * STALL_FACTOR
+            if now >= deadline and not capped and on_stall is not None:
+                if await on_stall(behind):
+                    deadline = time.monotonic() + limit_s
+                    continue
+                # the owner stopped waiting (a rebalance): not given up, waited for next time
+                log.warning("%s still behind: %s; the wait ends", self.name, behind)
+                return False
+            if now >= deadline or capped:
                 log.warning(
                     "%s still behind after %.1fs: %s; scoring anyway", self.name, now - started, behind
                 )

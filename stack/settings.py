@@ -92,7 +92,11 @@ class Settings(BaseSettings):
     worker_state_wait_s: float = Field(
         default=2.0,
         ge=0,
-        description="Longest a batch waits for records and transfers published before it to reach the state.",
+        description=(
+            "Stall period of read-your-writes: a batch waits for records and transfers published before it"
+            " to reach the state; on player partitions the worker owns it waits on through stalls (up to"
+            " 30 periods or a rebalance), elsewhere it gives up after one period without progress."
+        ),
     )
     worker_fetch_max_wait_ms: int = Field(
         default=20,

@@ -41,3 +41,36 @@ def test_seeding_from_a_committed_offset_counts_as_applied() -> None:
     progress.seed(*KEY, 7)
     assert progress.lagging({KEY: 7}) == {}
     assert progress.lagging({KEY: 9}) == {KEY: 2}
+
+
+def test_a_stall_the_owner_keeps_waiting_through_is_not_given_up() -> None:
+    stalls: list[dict[tuple[str, int], int]] = []
+
+    async def scenario() -> tuple[bool, dict[tuple[str, int], int]]:
+        progress = IngestProgress("test")
+
+        async def keep_waiting(behind: dict[tuple[str, int], int]) -> bool:
+            stalls.append(behind)
+            progress.mark(*KEY, len(stalls) - 1)  # e.g. a re-read delivers one more message
+            return True
+
+        caught_up = await progress.wait_for(lambda: {KEY: 2}, limit_s=0.01, on_stall=keep_waiting)
+        return caught_up, progress.lagging({KEY: 2})
+
+    caught_up, left = asyncio.run(scenario())
+    assert caught_up and left == {}
+    assert stalls == [{KEY: 2}, {KEY: 1}]
+
+
+def test_a_wait_its_owner_ends_is_not_given_up() -> None:
+    async def give_up(behind: dict[tuple[str, int], int]) -> bool:
+        return False
+
+    async def scenario() -> tuple[bool, dict[tuple[str, int], int]]:
+        progress = IngestProgress("test")
+        first = await progress.wait_for(lambda: {KEY: 3}, limit_s=0.01, on_stall=give_up)
+        return first, progress.lagging({KEY: 3})
+
+    first, same_target = asyncio.run(scenario())
+    assert first is False
+    assert same_target == {KEY: 3}  # waited for again by the next batch (e.g. after the rebalance)
