@@ -32,10 +32,14 @@ class ModelFollower:
         self._topic = topic
 
     async def refresh(self) -> None:
-        swapped = await self._holder.refresh()
-        # The champion first: on a promotion the old champion moves to the shadow slot, so
-        # a batch in between scores the new champion with no shadow rather than none at all.
-        if self._shadow is not None and await self._shadow.refresh():
+        # On start the shadow first: requests wait for the champion, so the first batch is
+        # already scored by both. Afterwards the champion first: on a promotion the old
+        # champion moves to the shadow slot, so a batch in between scores the new champion
+        # with no shadow rather than none at all.
+        starting = self._holder.current is None
+        swapped = starting and self._shadow is not None and await self._shadow.refresh()
+        swapped = await self._holder.refresh() or swapped
+        if not starting and self._shadow is not None and await self._shadow.refresh():
             swapped = True
         if swapped:
             freeze_long_lived()  # the new model's objects join the long-lived heap

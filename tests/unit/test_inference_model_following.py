@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,3 +76,38 @@ def test_other_models_rejections_and_garbage_leave_refusals_alone(holder: ModelH
     records = [record(promoted("another-model")), record(rejected), Record(b"{oops", [])]
     follower(holder)._reconsider_on_new_serving(records)  # type: ignore[arg-type]
     assert holder._refused_blobs == {("1", SHA)}
+
+
+class _Order:
+    """A champion and a shadow holder that note the order in which they are refreshed."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.current: object | None = None
+
+    async def refresh(self) -> bool:  # the champion
+        self.calls.append("champion")
+        self.current = object()
+        return True
+
+
+class _Shadow:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    async def refresh(self) -> bool:
+        self.calls.append("shadow")
+        return False
+
+
+def test_on_start_the_shadow_is_loaded_before_the_champion_then_after_it() -> None:
+    champion = _Order()
+    models = ModelFollower(
+        champion,  # type: ignore[arg-type]
+        consumer=lambda: None,  # type: ignore[arg-type, return-value]
+        topic="models.lifecycle",
+        shadow=_Shadow(champion.calls),  # type: ignore[arg-type]
+    )
+    asyncio.run(models.refresh())  # requests wait for the champion: the shadow must be there first
+    asyncio.run(models.refresh())  # on a promotion the champion moves first
+    assert champion.calls == ["shadow", "champion", "champion", "shadow"]
