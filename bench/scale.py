@@ -103,7 +103,7 @@ def wait_for_group(settings: Settings, members: int, names: dict[str, str]) -> A
         owned = {p for parts in found.values() for p in parts}
         if stable and len(found) == members and owned == partitions:
             return found
-        time.sleep(0.5)  # sleep-ok: poll interval, bounded by the deadline
+        time.sleep(0.5)  # noqa: sleep-ok - poll interval, bounded by the deadline
     raise RuntimeError(f"the worker group did not settle on {members} members: {assignment(settings, names)}")
 
 

@@ -124,7 +124,7 @@ def _wait_ready(settings: Settings, timeout: float) -> tuple[list[Row], str | No
             raise StartupTimeout(
                 f"not ready after {timeout:.0f}s: {', '.join(r.name for r in waiting)}\n{tails}"
             )
-        time.sleep(0.5)  # each probe is a network round trip: no faster polling  # sleep-ok
+        time.sleep(0.5)  # each probe is a network round trip: no faster polling  # noqa: sleep-ok
 
 
 def status(settings: Settings) -> tuple[list[Row], str | None]:

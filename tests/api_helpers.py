@@ -42,7 +42,7 @@ def wait_until(condition: object, timeout: float, interval: float = 0.1) -> bool
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
             return True
-        time.sleep(interval)  # sleep-ok: poll interval of a condition bounded by the deadline
+        time.sleep(interval)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
     return False
 
 

@@ -103,7 +103,7 @@ def _wait(condition: object, what: str, services: list[Service]) -> None:
         assert time.monotonic() < deadline, f"timed out waiting for {what}:\n" + "\n".join(
             f"--- {s.name}\n{s.log_tail(15)}" for s in services
         )
-        time.sleep(0.5)  # sleep-ok: poll interval of a condition bounded by the deadline
+        time.sleep(0.5)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
 
 
 def test_a_wrong_password_is_refused_with_the_setting_named(secure: Settings) -> None:

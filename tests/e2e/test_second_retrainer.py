@@ -55,7 +55,7 @@ def wait_for_group(settings: Settings, members: int, services: list[Service]) ->
         if group_members(settings) == (True, members):
             return
         assert all(s.alive() for s in services), "\n".join(s.log_tail() for s in services)
-        time.sleep(0.5)  # sleep-ok: poll interval, bounded by the deadline
+        time.sleep(0.5)  # noqa: sleep-ok - poll interval, bounded by the deadline
     raise AssertionError(f"the retrainers' group did not reach {members} members: {group_members(settings)}")
 
 

@@ -248,7 +248,7 @@ def _wait_serving(worker: Service, version: int, timeout: float = RESULT_TIMEOUT
     while time.monotonic() < deadline:
         if serving_version(worker) == version:
             return
-        time.sleep(0.25)  # sleep-ok: poll interval, bounded by the deadline
+        time.sleep(0.25)  # noqa: sleep-ok - poll interval, bounded by the deadline
     raise AssertionError(f"the worker never served version {version}: {worker.log_tail()}")
 
 

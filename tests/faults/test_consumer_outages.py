@@ -23,7 +23,7 @@ def _until(condition: object, what: str, log: object) -> None:
     deadline = time.monotonic() + DEADLINE_S
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{log()}"  # type: ignore[operator]
-        time.sleep(0.2)  # sleep-ok: poll interval of a condition bounded by the deadline
+        time.sleep(0.2)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
 
 
 def test_the_sink_survives_redis_going_away_and_stores_what_came_meanwhile(

@@ -163,7 +163,7 @@ def _wait(condition: object, what: str, services: list[Service]) -> None:
         for service in services:
             assert service.alive(), f"{service.name} died:\n{service.log_tail()}"
         assert time.monotonic() < deadline, f"timed out waiting for {what}:\n" + _logs(services)
-        time.sleep(0.5)  # sleep-ok: poll interval of a condition bounded by the deadline
+        time.sleep(0.5)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
 
 
 @pytest.fixture

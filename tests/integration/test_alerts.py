@@ -135,7 +135,7 @@ class Running:
                 raise AssertionError(f"the alert sink failed: {self.error!r}") from self.error
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.05)  # sleep-ok: poll interval of a condition bounded by the deadline
+            time.sleep(0.05)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
 
 
 @pytest.fixture

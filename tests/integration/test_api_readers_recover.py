@@ -94,7 +94,7 @@ def test_results_are_answered_while_redis_refuses_and_stored_when_it_is_back(set
     async def scenario() -> PredictionResult | None:
         correlator.start(asyncio.get_running_loop())
         asking = asyncio.create_task(correlator.ask(request, timeout_s=60, check_store=False))
-        await asyncio.sleep(0)  # sleep-ok: one loop turn: the ask registers its waiter first
+        await asyncio.sleep(0)  # noqa: sleep-ok - one loop turn: the ask registers its waiter first
         producer = make_producer(settings)
         key, value, headers = encode_for(result, PREDICTIONS_RESULTS)
         producer.produce(settings.topic(PREDICTIONS_RESULTS.name), value, key, headers=list(headers))
@@ -106,7 +106,7 @@ def test_results_are_answered_while_redis_refuses_and_stored_when_it_is_back(set
         for _ in range(600):  # the reader retries within its backoff
             if store.get(request.request_id) is not None and not correlator.pending(request.request_id):
                 break
-            await asyncio.sleep(0.05)  # sleep-ok: poll interval of a condition, bounded by the count
+            await asyncio.sleep(0.05)  # noqa: sleep-ok - poll interval of a condition, bounded by the count
         assert correlator.store_problem is None and correlator.reader.healthy()
         return answer
 

@@ -87,7 +87,7 @@ class RunningLoop:
                 raise AssertionError(f"the monitor loop failed: {self.error!r}") from self.error
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.05)  # sleep-ok: poll interval of a condition bounded by the deadline
+            time.sleep(0.05)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
 
 
 @pytest.fixture
@@ -213,7 +213,7 @@ def test_mlops_fc_monitor_runs_and_stops_cleanly_on_sigterm(
                 break
             assert service.alive(), service.log_tail()
             assert time.monotonic() < deadline, f"results never committed:\n{service.log_tail()}"
-            time.sleep(0.2)  # sleep-ok: poll interval of a condition bounded by the deadline
+            time.sleep(0.2)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
     finally:
         service.stop(grace=30)
     assert service.process.returncode == 0, service.log_tail()
@@ -241,7 +241,7 @@ def test_a_restarted_monitor_keeps_its_pending_predictions(
                     break
                 assert service.alive(), service.log_tail()
                 assert time.monotonic() < deadline, f"results never committed:\n{service.log_tail()}"
-                time.sleep(0.2)  # sleep-ok: poll interval of a condition bounded by the deadline
+                time.sleep(0.2)  # noqa: sleep-ok - poll interval of a condition bounded by the deadline
         finally:
             service.stop(grace=30)
         assert service.process.returncode == 0, service.log_tail()

@@ -70,7 +70,7 @@ def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
             except redis.ConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"redis-server on port {port} did not answer PING")
-                time.sleep(0.05)  # sleep-ok: poll interval, bounded by the deadline above
+                time.sleep(0.05)  # noqa: sleep-ok - poll interval, bounded by the deadline above
         yield port
     finally:
         client.close()

@@ -46,7 +46,7 @@ def chain_with(producer: FakeProducer, recorder: Recorder, **kwargs: float) -> C
 
 async def settle() -> None:
     for _ in range(10):  # let the chain's tasks run their next steps
-        await asyncio.sleep(0)  # sleep-ok: one loop turn, not a wait for time
+        await asyncio.sleep(0)  # noqa: sleep-ok - one loop turn, not a wait for time
 
 
 def test_a_later_batch_confirmed_first_is_recorded_after_the_one_before_it() -> None:

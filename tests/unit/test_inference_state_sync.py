@@ -14,7 +14,7 @@ def test_waits_until_the_applied_offsets_reach_the_target() -> None:
         progress = IngestProgress("test")
         waiting = asyncio.create_task(progress.wait_for(lambda: {KEY: 3}, limit_s=5))
         for offset in range(3):
-            await asyncio.sleep(0)  # sleep-ok: yields to the loop so the waiter observes each step
+            await asyncio.sleep(0)  # noqa: sleep-ok - yields to the loop so the waiter observes each step
             progress.mark(*KEY, offset)
         return await waiting, progress.lagging({KEY: 3}).get(KEY, 0)
 
