@@ -102,14 +102,19 @@ class ModelHolder:
             self._refused_blobs.clear()
 
     def _verify_and_load(self, blob: bytes, version: str) -> ModelArtifact:
-        artifact = load_artifact(blob, self.signing_key)  # verifies the HMAC before loading
-        if artifact.version is None:
-            artifact = artifact.with_version(version)
-        elif artifact.version != version:
-            raise PointerMismatch(f"blob says version {artifact.version}, pointer says {version}")
-        artifact.prepare_for_serving()
-        smoke_test(artifact)
-        return artifact
+        return load_servable(blob, version, self.signing_key, "pointer")
+
+
+def load_servable(blob: bytes, version: str, signing_key: bytes, named_by: str) -> ModelArtifact:
+    """The blob as a model ready to serve: signature, version (as ``named_by`` names it), smoke test."""
+    artifact = load_artifact(blob, signing_key)  # verifies the HMAC before loading
+    if artifact.version is None:
+        artifact = artifact.with_version(version)
+    elif artifact.version != version:
+        raise PointerMismatch(f"blob says version {artifact.version}, {named_by} says {version}")
+    artifact.prepare_for_serving()
+    smoke_test(artifact)
+    return artifact
 
 
 def smoke_test(artifact: ModelArtifact) -> None:

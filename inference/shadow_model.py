@@ -18,13 +18,12 @@ from typing import Protocol
 import numpy as np
 import redis
 
-from inference.exceptions import PointerMismatch
-from inference.model_holder import smoke_test
+from inference.model_holder import load_servable
 from inference.scoring import Pending, score_batch
 from modelstore.artifact import ModelArtifact
 from modelstore.exceptions import ModelStoreError
 from modelstore.shadow import ShadowPointer
-from modelstore.signing import blob_sha256, load_artifact
+from modelstore.signing import blob_sha256
 from schemas.codec import encode
 from stack.async_producer import OutgoingMessage
 
@@ -88,14 +87,7 @@ class ShadowHolder:
             return True
 
     def _load(self, blob: bytes, version: str) -> ModelArtifact:
-        artifact = load_artifact(blob, self.signing_key)  # verifies the HMAC before loading
-        if artifact.version is None:
-            artifact = artifact.with_version(version)
-        elif artifact.version != version:
-            raise PointerMismatch(f"blob says version {artifact.version}, shadow slot says {version}")
-        artifact.prepare_for_serving()
-        smoke_test(artifact)
-        return artifact
+        return load_servable(blob, version, self.signing_key, "shadow slot")
 
     def step(
         self,
