@@ -29,7 +29,7 @@ test-faults: setup
 	@.venv/bin/python -m pytest tests/faults -q
 
 lint: setup
-	@.venv/bin/ruff check .
+	@.venv/bin/ruff check -q .
 	@.venv/bin/python -m mypy
 
 stack-up: setup

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
-.venv/bin/ruff check .
+# -q: findings still print; it hides ruff's warning about the '# noqa: sleep-ok' marker of a
+# justified poll interval, which is ours, not a ruff code.
+.venv/bin/ruff check -q .
 .venv/bin/python -m mypy
 set +e
 .venv/bin/python -m pytest tests -q -p no:cacheprovider --junitxml=test-artifacts/junit.xml "$@"
