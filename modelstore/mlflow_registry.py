@@ -64,6 +64,20 @@ def _missing(exc: MlflowException) -> bool:
     return bool(exc.error_code == "RESOURCE_DOES_NOT_EXIST")
 
 
+# How MLflow 3 reports an outage rather than a refusal: its SQL store wraps a locked or
+# unreachable database as TEMPORARILY_UNAVAILABLE; its REST client, once its own retries of
+# 429/5xx and refused connections are spent, raises "API request to <url> failed with ...".
+_OUTAGE_CODES = frozenset({"TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED"})
+_REST_FAILURE = "API request to "
+
+
+def registry_unavailable(exc: BaseException) -> bool:
+    """The registry did not answer (worth retrying), as opposed to refusing the request."""
+    if not isinstance(exc, MlflowException):
+        return False
+    return exc.error_code in _OUTAGE_CODES or str(exc.message).startswith(_REST_FAILURE)
+
+
 def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | Path) -> str:
     """The id of experiment ``name``, created with its artifacts under ``artifact_location``."""
     existing = client.get_experiment_by_name(name)
@@ -247,6 +261,7 @@ __all__ = [
     "ensure_experiment",
     "list_versions",
     "log_and_register",
+    "registry_unavailable",
     "remove_half_registered",
     "run_params",
     "set_champion",

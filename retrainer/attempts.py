@@ -1,8 +1,10 @@
-"""Handle one trigger under the retrain lock until it is done, outlasting Redis outages.
+"""Handle one trigger under the retrain lock until it is done, outlasting Redis and MLflow outages.
 
-A Redis error (waiting for the lock, the cool-down, the model cache) or a lock lost mid-way
-is not the event's fault: the attempt publishes nothing more, waits with a growing backoff
-and starts over. The handler's registry checks make a retry finish what an attempt began.
+A Redis error (waiting for the lock, the cool-down, the model cache), an MLflow registry that
+does not answer (a locked SQLite file, a tracking server away) or a lock lost mid-way is not
+the event's fault: the attempt publishes nothing more, waits with a growing backoff and
+starts over (else the consume loop would dead-letter the trigger as one that cannot be
+applied). The handler's registry checks make a retry finish what an attempt began.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+from mlflow.exceptions import MlflowException
 
+from modelstore.mlflow_registry import registry_unavailable
 from retrainer.exceptions import LockLostError
 from retrainer.handler import DriftHandler, Outcome
 from retrainer.trigger import Trigger
@@ -59,7 +63,9 @@ class LockedHandler:
             try:
                 with self.lock.held(self.stop):
                     return self.handler.handle(trigger)
-            except RETRIED as exc:
+            except (*RETRIED, MlflowException) as exc:
+                if isinstance(exc, MlflowException) and not registry_unavailable(exc):
+                    raise  # the registry refused: this trigger's fault, the loop dead-letters it
                 wait = delays[min(attempt, len(delays) - 1)]
                 attempt += 1
                 log.warning(

@@ -2,11 +2,13 @@
 
 - a retrain longer than the lock's TTL: the lock is renewed, one outcome, the retrainer lives;
 - Redis stopped while a retrain request arrives: retried with backoff, handled once it is back;
+- the MLflow store locked while a retrain request arrives: the same, and nothing dead-lettered;
 - a tampered MLflow artifact promoted through the API: 409, and nothing moved.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -24,7 +26,7 @@ from schemas.codec import decode
 from schemas.commands import RetrainRequested
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected
-from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT, TRANSFERS_COMPLETED, TopicSpec
+from schemas.topics import DEAD_LETTERS, MODELS_LIFECYCLE, MONITORING_DRIFT, TRANSFERS_COMPLETED, TopicSpec
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
@@ -149,6 +151,46 @@ def test_redis_stopped_while_a_request_arrives_is_retried_and_handled_once_it_is
     ]
     cache = ModelCache(redis_client(settings), prefix=settings.topic_prefix)
     assert cache.current_version(settings.model_name) == "1"
+
+
+def test_an_mlflow_store_locked_while_a_request_arrives_is_retried_and_handled_once_free(
+    private_stack: Stack,
+) -> None:
+    _stack, settings = private_stack
+    publish(settings, TRANSFERS_COMPLETED, HISTORY)
+    MlflowClient(settings.mlflow_uri).search_experiments()  # the store exists before it is locked
+    retrainer = start_service(settings, "retrainer", "retrainer")
+    try:
+
+        def reading() -> bool:
+            assert retrainer.alive(), f"the retrainer exited:\n{retrainer.log_tail()}"
+            return "retrainer reading" in retrainer.log_tail(400)
+
+        assert wait_until(reading, TIMEOUT, interval=0.5), retrainer.log_tail()
+        # An exclusive transaction keeps every other connection out, readers too: to MLflow's
+        # SQL store that is a database that does not answer (TEMPORARILY_UNAVAILABLE).
+        store = sqlite3.connect(urlparse(settings.mlflow_uri).path, isolation_level=None)
+        try:
+            store.execute("BEGIN EXCLUSIVE")
+            request_retrain(settings)
+
+            def retried() -> bool:
+                assert retrainer.alive(), f"the retrainer exited:\n{retrainer.log_tail()}"
+                tail = retrainer.log_tail(400)
+                return "not handled yet" in tail and "MlflowException" in tail
+
+            assert wait_until(retried, TIMEOUT, interval=0.5), retrainer.log_tail()
+            assert not handled(settings, 1) and outcomes(settings) == []
+        finally:
+            store.execute("ROLLBACK")
+            store.close()
+        wait_handled(settings, retrainer, 1)
+    finally:
+        retrainer.stop()
+    assert [(type(e).__name__, getattr(e, "version", None)) for e in outcomes(settings)] == [
+        ("ModelPromoted", "1")
+    ]
+    assert all_events(settings, DEAD_LETTERS) == []
 
 
 def artifact_file(client: MlflowClient, name: str, version: str) -> Path:

@@ -1,4 +1,4 @@
-"""A trigger is retried through Redis outages and lost locks, and given up only on stop."""
+"""A trigger is retried through Redis and MLflow outages and lost locks, and given up only on stop."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from typing import cast
 
 import pytest
 import redis
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    REQUEST_LIMIT_EXCEEDED,
+    RESOURCE_DOES_NOT_EXIST,
+    TEMPORARILY_UNAVAILABLE,
+)
 
+from modelstore.mlflow_registry import registry_unavailable
 from retrainer.attempts import Backoff, LockedHandler
 from retrainer.exceptions import LockLostError
 from retrainer.handler import DriftHandler, Outcome
@@ -76,3 +84,37 @@ def test_other_errors_are_not_retried() -> None:
 
 def test_backoff_doubles_up_to_its_ceiling() -> None:
     assert Backoff(first_s=0.5, max_s=3.0).delays() == [0.5, 1.0, 2.0, 3.0]
+
+
+def test_an_mlflow_registry_that_does_not_answer_is_retried_until_an_outcome() -> None:
+    locked_db = MlflowException("database is locked", error_code=TEMPORARILY_UNAVAILABLE)
+    server_away = MlflowException(
+        "API request to http://mlflow:5000/api/2.0/mlflow/runs/get failed with exception x"
+    )
+    handler = FlakyHandler([locked_db, server_away])
+    outcome = locked(handler, CountingLock()).handle(TRIGGER)
+    assert outcome == Outcome("promoted", "won", "2")
+    assert handler.calls == 3
+
+
+def test_an_mlflow_refusal_is_not_retried() -> None:
+    refused = MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE)
+    handler = FlakyHandler([refused])
+    with pytest.raises(MlflowException, match="bad name"):
+        locked(handler, CountingLock()).handle(TRIGGER)
+    assert handler.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (MlflowException("locked", error_code=TEMPORARILY_UNAVAILABLE), True),
+        (MlflowException("slow down", error_code=REQUEST_LIMIT_EXCEEDED), True),
+        (MlflowException("API request to http://x/api failed with exception refused"), True),
+        (MlflowException("no such model", error_code=RESOURCE_DOES_NOT_EXIST), False),
+        (MlflowException("bad", error_code=INVALID_PARAMETER_VALUE), False),
+        (ValueError("API request to nowhere"), False),
+    ],
+)
+def test_registry_unavailable_tells_an_outage_from_a_refusal(error: Exception, outage: bool) -> None:
+    assert registry_unavailable(error) is outage
