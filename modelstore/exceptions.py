@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stack.exceptions import TransientError
+
 
 class ModelStoreError(Exception):
     """Root of every error raised by the model store."""
@@ -33,3 +35,11 @@ class PromotionRefusedError(ModelStoreError):
 
 class EvidenceStoreUnavailable(ModelStoreError):
     """Redis did not answer while reading or writing calibrated bounds or label health."""
+
+
+class RegistryUnavailable(ModelStoreError, TransientError):
+    """The MLflow registry did not answer (a locked store, a server away): retried, not the event's fault."""
+
+
+class RegistryRefused(ModelStoreError):
+    """The MLflow registry answered with a refusal: retrying the same request will not help."""

@@ -26,7 +26,12 @@ from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 
 from modelstore.artifact import ModelArtifact
-from modelstore.exceptions import ArtifactNotFoundError, ArtifactSignatureError
+from modelstore.exceptions import (
+    ArtifactNotFoundError,
+    ArtifactSignatureError,
+    RegistryRefused,
+    RegistryUnavailable,
+)
 from modelstore.signing import SigningKey, blob_sha256, sign_artifact
 from modelstore.trust import dump_model, required_types
 
@@ -76,6 +81,19 @@ def registry_unavailable(exc: BaseException) -> bool:
     if not isinstance(exc, MlflowException):
         return False
     return exc.error_code in _OUTAGE_CODES or str(exc.message).startswith(_REST_FAILURE)
+
+
+@contextmanager
+def registry_errors() -> Iterator[None]:
+    """MLflow's errors as ours, so callers outside the model store need not import MLflow:
+    an outage as RegistryUnavailable (a TransientError: the consume loop retries it with
+    backoff), any other as RegistryRefused."""
+    try:
+        yield
+    except MlflowException as exc:
+        if registry_unavailable(exc):
+            raise RegistryUnavailable(f"MLflow registry unavailable: {exc.message}") from exc
+        raise RegistryRefused(f"MLflow registry refused: {exc.message}") from exc
 
 
 def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | Path) -> str:
@@ -261,6 +279,7 @@ __all__ = [
     "ensure_experiment",
     "list_versions",
     "log_and_register",
+    "registry_errors",
     "registry_unavailable",
     "remove_half_registered",
     "run_params",

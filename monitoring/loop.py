@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 
+from modelstore.exceptions import RegistryRefused
+from modelstore.mlflow_registry import registry_errors
 from monitoring.config import SOURCE
 from monitoring.exceptions import DriftPublishError
 from monitoring.monitor import DriftMonitor
@@ -191,8 +193,13 @@ class MonitorLoop:
         if self.after_batch is not None:
             self.after_batch()
         self._publish_drift()
-        if self.shadow is not None:
-            self.shadow.decide()  # through the registry: its events are delivered before it returns
+        if self.shadow is None:
+            return
+        try:
+            with registry_errors():  # MLflow away: RegistryUnavailable, the loop retries this finish
+                self.shadow.decide()  # through the registry: its events are delivered before it returns
+        except RegistryRefused as exc:  # the pairs stay in Redis: judged again after the next batch
+            log.error("shadow verdict not carried out, judged again after the next batch: %s", exc)
 
     def _publish_drift(self) -> None:
         if not self._unsent:

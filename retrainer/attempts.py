@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
-from mlflow.exceptions import MlflowException
 
-from modelstore.mlflow_registry import registry_unavailable
+from modelstore.exceptions import RegistryUnavailable
+from modelstore.mlflow_registry import registry_errors
 from retrainer.exceptions import LockLostError
 from retrainer.handler import DriftHandler, Outcome
 from retrainer.trigger import Trigger
 
 log = logging.getLogger(__name__)
-RETRIED = (redis.ConnectionError, redis.TimeoutError, LockLostError)
+RETRIED = (redis.ConnectionError, redis.TimeoutError, RegistryUnavailable, LockLostError)
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,9 @@ class LockedHandler:
         attempt = 0
         while not self.stop.is_set():
             try:
-                with self.lock.held(self.stop):
+                with self.lock.held(self.stop), registry_errors():
                     return self.handler.handle(trigger)
-            except (*RETRIED, MlflowException) as exc:
-                if isinstance(exc, MlflowException) and not registry_unavailable(exc):
-                    raise  # the registry refused: this trigger's fault, the loop dead-letters it
+            except RETRIED as exc:
                 wait = delays[min(attempt, len(delays) - 1)]
                 attempt += 1
                 log.warning(

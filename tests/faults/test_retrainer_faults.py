@@ -177,7 +177,7 @@ def test_an_mlflow_store_locked_while_a_request_arrives_is_retried_and_handled_o
             def retried() -> bool:
                 assert retrainer.alive(), f"the retrainer exited:\n{retrainer.log_tail()}"
                 tail = retrainer.log_tail(400)
-                return "not handled yet" in tail and "MlflowException" in tail
+                return "not handled yet" in tail and "RegistryUnavailable" in tail
 
             assert wait_until(retried, TIMEOUT, interval=0.5), retrainer.log_tail()
             assert not handled(settings, 1) and outcomes(settings) == []

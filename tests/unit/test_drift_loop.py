@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, TEMPORARILY_UNAVAILABLE
 
 from modelstore import InMemoryModelStore, sign_artifact
 from monitoring import DriftMonitor, DriftPublishError, StoreReferences
@@ -267,3 +269,52 @@ def test_state_saved_for_another_version_is_dropped(store: InMemoryModelStore) -
     fresh = _loop(store, [])
     assert fresh.monitor.version == "2" and not saved.restore(fresh.monitor)
     assert fresh.monitor.held()["pending predictions"] == 0
+
+
+@dataclass
+class FlakyShadow:
+    """A shadow decider whose registry fails the first verdicts with the given MLflow errors."""
+
+    failures: list[Exception]
+    decided: int = 0
+
+    def observe_result(self, event: object, shadow: bool) -> None:
+        return None
+
+    def observe_label(self, event: object) -> None:
+        return None
+
+    def refresh(self) -> None:
+        return None
+
+    def decide(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.decided += 1
+
+
+def _shadow_loop(store: InMemoryModelStore, shadow: FlakyShadow) -> MonitorLoop:
+    transfer = stream(drift_artifact("1"), 1, seed=34)[0].transfer
+    loop = _loop(store, [[_message("transfers", transfer, TRANSFERS_COMPLETED)]])
+    loop.shadow = shadow  # type: ignore[assignment]
+    return loop
+
+
+def test_a_verdict_while_mlflow_is_away_is_retried_before_the_batch_is_committed(
+    store: InMemoryModelStore,
+) -> None:
+    locked = MlflowException("database is locked", error_code=TEMPORARILY_UNAVAILABLE)
+    shadow = FlakyShadow([locked, locked])
+    loop = _shadow_loop(store, shadow)
+    assert loop.step(threading.Event()) == []
+    assert shadow.decided == 1 and loop.consumer.log[-1] == "commit"  # type: ignore[attr-defined]
+
+
+def test_a_verdict_the_registry_refuses_is_logged_and_the_loop_goes_on(
+    store: InMemoryModelStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    shadow = FlakyShadow([MlflowException("no such version", error_code=INVALID_PARAMETER_VALUE)])
+    loop = _shadow_loop(store, shadow)
+    loop.step(threading.Event())
+    assert shadow.decided == 0 and loop.consumer.log[-1] == "commit"  # type: ignore[attr-defined]
+    assert "shadow verdict not carried out" in caplog.text and "no such version" in caplog.text

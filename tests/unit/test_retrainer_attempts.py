@@ -18,13 +18,15 @@ from mlflow.protos.databricks_pb2 import (
     TEMPORARILY_UNAVAILABLE,
 )
 
-from modelstore.mlflow_registry import registry_unavailable
+from modelstore.exceptions import RegistryRefused
+from modelstore.mlflow_registry import registry_errors, registry_unavailable
 from retrainer.attempts import Backoff, LockedHandler
 from retrainer.exceptions import LockLostError
 from retrainer.handler import DriftHandler, Outcome
 from retrainer.trigger import Trigger
 from schemas.commands import RetrainRequested
 from schemas.examples import example_of
+from stack.exceptions import TransientError
 
 TRIGGER = Trigger.of(example_of(RetrainRequested))
 NO_WAIT = Backoff(first_s=0.0, max_s=0.0)
@@ -100,7 +102,7 @@ def test_an_mlflow_registry_that_does_not_answer_is_retried_until_an_outcome() -
 def test_an_mlflow_refusal_is_not_retried() -> None:
     refused = MlflowException("bad name", error_code=INVALID_PARAMETER_VALUE)
     handler = FlakyHandler([refused])
-    with pytest.raises(MlflowException, match="bad name"):
+    with pytest.raises(RegistryRefused, match="bad name"):
         locked(handler, CountingLock()).handle(TRIGGER)
     assert handler.calls == 1
 
@@ -118,3 +120,13 @@ def test_an_mlflow_refusal_is_not_retried() -> None:
 )
 def test_registry_unavailable_tells_an_outage_from_a_refusal(error: Exception, outage: bool) -> None:
     assert registry_unavailable(error) is outage
+
+
+def test_registry_errors_make_only_outages_a_retry_for_the_consume_loop() -> None:
+    with pytest.raises(TransientError, match="MLflow registry unavailable: locked"):
+        with registry_errors():
+            raise MlflowException("locked", error_code=TEMPORARILY_UNAVAILABLE)
+    with pytest.raises(RegistryRefused, match="MLflow registry refused: bad") as refused:
+        with registry_errors():
+            raise MlflowException("bad", error_code=INVALID_PARAMETER_VALUE)
+    assert not isinstance(refused.value, TransientError)
