@@ -84,6 +84,7 @@ def create_app(settings: Settings, build: Build | None = None) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(StoreUnavailable, _unavailable)
+    app.add_exception_handler(predictions.PublishUnconfirmed, predictions.unconfirmed)
     for router in (predictions.router, players.router, models.router, observe.router, health.router):
         app.include_router(router)
 

@@ -128,6 +128,14 @@ class Problem(BaseModel):
     detail: str
 
 
+class Unconfirmed(Problem):
+    """503 when Kafka did not confirm the published requests in time (they may still arrive)."""
+
+    request_ids: list[str] = Field(
+        description="The ids as published. Ask again with the same request_id: it is answered once."
+    )
+
+
 class ValidationProblem(BaseModel):
     detail: list[dict[str, Any]]
     fields: list[str] = Field(description="The bad fields, e.g. 'body.age'.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from api.schemas import (
     PredictionIn,
     Problem,
     RequestId,
+    Unconfirmed,
     ValidationProblem,
     location_of,
 )
@@ -26,7 +27,10 @@ from consumers.exceptions import PublishError
 from schemas.predictions import PredictionRequest, PredictionResult
 
 router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
-ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ValidationProblem}, 503: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ValidationProblem},
+    503: {"model": Unconfirmed, "description": "Kafka or Redis did not answer: ask again (Retry-After)."},
+}
 
 
 def _requests(bodies: list[PredictionIn]) -> tuple[list[PredictionRequest], bool]:
@@ -60,7 +64,26 @@ async def _ask(
         timeout = found.settings.api_result_timeout_s
         return requests, await found.predictor.ask_many(requests, timeout, check_store=caller_ids)
     except PublishError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+        # Unconfirmed is not unsent: the ids let the caller ask again without a second result.
+        body = Unconfirmed(
+            detail=f"Kafka did not confirm the request(s): {exc}. They may still be answered: ask"
+            " again with the same request_id (a request_id is answered once).",
+            request_ids=[request.request_id for request in requests],
+        )
+        raise PublishUnconfirmed(body) from exc
+
+
+class PublishUnconfirmed(Exception):
+    """Answered 503 with the Unconfirmed body by the app's handler."""
+
+    def __init__(self, body: Unconfirmed) -> None:
+        super().__init__(body.detail)
+        self.body = body
+
+
+async def unconfirmed(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PublishUnconfirmed)
+    return JSONResponse(exc.body.model_dump(), status_code=503, headers={"Retry-After": "1"})
 
 
 @router.post(

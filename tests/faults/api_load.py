@@ -74,7 +74,9 @@ class ApiLoad:
         try:
             response = client.post("/v1/predictions", json=payload)
             status: int | str = response.status_code
-            got = response.json().get("request_id") if status in ACCEPTED else None
+            found = response.json() if status in ACCEPTED + REFUSED else {}
+            # A 503 for an unconfirmed publish names the id it was published under.
+            got = found.get("request_id") or next(iter(found.get("request_ids") or []), None)
         except (httpx.HTTPError, ValueError) as exc:
             status, got = type(exc).__name__, None
         answer = Answer(index, given, status, got, sent, time.time())
@@ -149,6 +151,7 @@ def problems(answers: list[Answer], http: httpx.Client, results: dict[str, int],
         if results.get(a.request_id or "", 0) != 1:
             found.append(f"{a.request_id}: {results.get(a.request_id or '', 0)} results on the topic")
     for a in answers:
-        if a.status in REFUSED and a.given_id and results.get(a.given_id, 0) > 1:
-            found.append(f"{a.given_id}: refused, yet {results[a.given_id]} results on the topic")
+        refused_id = a.given_id or a.request_id  # the caller's, or the one a 503 names
+        if a.status in REFUSED and refused_id and results.get(refused_id, 0) > 1:
+            found.append(f"{refused_id}: refused, yet {results[refused_id]} results on the topic")
     return found

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.serving import ServingView
-from consumers.exceptions import StoreUnavailable
+from consumers.exceptions import PublishError, StoreUnavailable
 from consumers.result_store import InMemoryResultStore
 from consumers.worker_beats import WorkerBeat
-from schemas.predictions import PredictionResult
+from schemas.predictions import PredictionRequest, PredictionResult
 from stack.settings import Settings
 from tests.api_fakes import FakeModels, FakePredictor, FakeReadiness, FakeServing, fake_build
 
@@ -150,3 +150,27 @@ def test_before_any_worker_heartbeat_the_pointer_decides(settings: Settings) -> 
     serving = FakeServing(ServingView(1.0, None, None, (), workers_reporting=False))
     for client in client_for(settings, serving=serving, models=FakeModels(champion=None)):
         assert client.get("/readyz").json()["checks"]["model"] is False
+
+
+class UnconfirmedPredictor(FakePredictor):
+    """Kafka did not confirm the publish in time: as Publisher raises after its timeout."""
+
+    async def ask_many(
+        self, requests: list[PredictionRequest], timeout_s: float, check_store: bool = True
+    ) -> list[PredictionResult | None]:
+        self.asked.extend(requests)
+        raise PublishError("1 message(s) not confirmed within 30.0s")
+
+
+def test_an_unconfirmed_publish_is_503_with_the_ids_to_ask_again(settings: Settings) -> None:
+    predictor = UnconfirmedPredictor(InMemoryResultStore())
+    for client in client_for(settings, predictor=predictor):
+        one = client.post("/v1/predictions", json=BODY)
+        given = client.post(
+            "/v1/predictions/batch", json={"requests": [BODY, {**BODY, "request_id": "mine-1"}]}
+        )
+    assert one.status_code == 503 and one.headers["retry-after"] == "1", one.text
+    made_up = predictor.asked[0].request_id
+    assert one.json()["request_ids"] == [made_up] and "same request_id" in one.json()["detail"]
+    assert given.status_code == 503
+    assert given.json()["request_ids"] == [predictor.asked[1].request_id, "mine-1"]
