@@ -16,7 +16,10 @@ b. passthrough: the very same request bytes through a bare confluent-kafka
    each request unchanged), so the part Faust itself takes is measured in the same run.
    Next to each rate, the CPU per request (the process's user+system CPU over the phase
    divided by the requests; bench/cpu.py): throughput moves with the machine's load, CPU
-   per request far less, and it decides how many cores a deployment needs;
+   per request far less, and it decides how many cores a deployment needs. Then our own
+   steps alone (bench/ours_alone.py: decode, predict, result, encode on the same requests
+   in batches of the worker's mean size, no Faust): floor + these over the floor is the
+   lowest worker / floor CPU ratio reachable with every other cost of ours gone;
 p. profile: the throughput run again with py-spy sampling the worker (bench/profile_split.py,
    when py-spy is installed): its CPU split into decode, state, vector, predict, result,
    encode, produce, the rest of ours, and Faust (with aiokafka and the event loop);
@@ -26,6 +29,10 @@ c. latency at a fixed offered rate (default 1,000/s for 10 s, sent with linger 1
    (request timestamp to result built) and the part of that spent queued before its batch
    started next to it, with the worker's batches per second and their mean size (from its
    /metrics);
+e. shadow (issue 16): the throughput run without a model in shadow, then a second model
+   (trained on another history) shadowed as the retrainer shadows a challenger, and the
+   same run with every batch scored by both: throughput and CPU per request of each, and
+   every request's shadow result checked on predictions.shadow; the slot is emptied after;
 d. hot swap: requests flow at a steady rate, a second model is trained on another history
    and promoted (retrainer.initial.train_initial, in a child process); time from the
    promotion (train_initial returned, i.e. ModelPromoted delivered) to the first result
@@ -520,17 +527,20 @@ def bound_figures(
 ) -> dict[str, Any]:
     """Our own steps alone on the same requests and batch size (bench/ours_alone.py), against the floor."""
     alone = ours_alone(settings, version, requests, transfers, round(mean_batch))
+    compiled = alone.pop("compiled_trees") == 1.0
     bound = (floor["cpu_us"] + alone["total"]) / floor["cpu_us"]
     rest = through["cpu_us"] - floor["cpu_us"] - alone["total"]
     print(
         f"   our steps alone (same requests and model, batches of {round(mean_batch)}, no Faust): "
         + ", ".join(f"{part} {us:,.0f} us" for part, us in alone.items())
-        + f" a request; floor + these = {bound:.2f} x the floor (the lowest ratio reachable with "
+        + f" a request (predict by {'treelite' if compiled else 'scikit-learn'}); "
+        f"floor + these = {bound:.2f} x the floor (the lowest ratio reachable with "
         f"every other cost of ours gone); left beside floor and these: {rest:,.0f} us (vectors, state, "
         "ledger, the larger results through librdkafka, the worker's other agents and timers)"
     )
     return {
         **{f"ours_alone_{part}_us": round(us, 1) for part, us in alone.items()},
+        "ours_alone_compiled_trees": compiled,
         "floor_plus_ours_alone_ratio": round(bound, 3),
         "worker_rest_cpu_us_per_request": round(rest, 1),
     }
