@@ -16,7 +16,10 @@ b. passthrough: the very same request bytes through a bare confluent-kafka
    each request unchanged), so the part Faust itself takes is measured in the same run.
    Next to each rate, the CPU per request (the process's user+system CPU over the phase
    divided by the requests; bench/cpu.py): throughput moves with the machine's load, CPU
-   per request far less, and it decides how many cores a deployment needs;
+   per request far less, and it decides how many cores a deployment needs. Then our own
+   steps alone (bench/ours_alone.py: decode, predict, result, encode on the same requests
+   in batches of the worker's mean size, no Faust): floor + these over the floor is the
+   lowest worker / floor CPU ratio reachable with every other cost of ours gone;
 p. profile: the throughput run again with py-spy sampling the worker (bench/profile_split.py,
    when py-spy is installed): its CPU split into decode, state, vector, predict, result,
    encode, produce, the rest of ours, and Faust (with aiokafka and the event loop);
@@ -26,6 +29,10 @@ c. latency at a fixed offered rate (default 1,000/s for 10 s, sent with linger 1
    (request timestamp to result built) and the part of that spent queued before its batch
    started next to it, with the worker's batches per second and their mean size (from its
    /metrics);
+e. shadow (issue 16): the throughput run without a model in shadow, then a second model
+   (trained on another history) shadowed as the retrainer shadows a challenger, and the
+   same run with every batch scored by both: throughput and CPU per request of each, and
+   every request's shadow result checked on predictions.shadow; the slot is emptied after;
 d. hot swap: requests flow at a steady rate, a second model is trained on another history
    and promoted (retrainer.initial.train_initial, in a child process); time from the
    promotion (train_initial returned, i.e. ModelPromoted delivered) to the first result
@@ -33,7 +40,7 @@ d. hot swap: requests flow at a steady rate, a second model is trained on anothe
 
     .venv/bin/python bench/inference.py [--requests 20000] [--rate 1000] [--seconds 10] [--latency-runs 1]
                                         [--swap-rate 200] [--keep]
-                                        [--phases throughput,profile,latency,swap]
+                                        [--phases throughput,profile,latency,shadow,swap]
 
 Targets: worker >= 25% of the passthrough; worker >= 70% of the Faust floor end to end and
 its CPU per request <= 1.3 times the floor's per message (issue 17); p99 <= 50 ms at
@@ -60,7 +67,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, before bench/
 
-from bench import faust_floor, profile_split  # noqa: E402
+from bench import faust_floor, profile_split, shadow_slot  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
 from bench.harness import (  # noqa: E402
     Encoded,
@@ -78,12 +85,13 @@ from bench.harness import (  # noqa: E402
     steady_rate,
     warmed_producer,
 )
+from bench.ours_alone import ours_alone  # noqa: E402
 from devstack.processes import free_port  # noqa: E402
 from devstack.services import Service, start_service  # noqa: E402
 from producers.synthetic import generate  # noqa: E402
 from retrainer.initial import train_initial  # noqa: E402
 from schemas.records import TransferCompleted  # noqa: E402
-from schemas.topics import MODELS_LIFECYCLE  # noqa: E402
+from schemas.topics import MODELS_LIFECYCLE, PREDICTIONS_SHADOW  # noqa: E402
 from stack.kafka_clients import connect, make_admin, make_producer, producer_config  # noqa: E402
 from stack.kafka_connection import kafka_connection
 from stack.settings import Settings  # noqa: E402
@@ -420,7 +428,12 @@ def batch_totals(worker: Service) -> tuple[float, float]:
 
 
 def throughput_phase(
-    settings: Settings, collector: ResultCollector, worker: Service, requests: list[Encoded]
+    settings: Settings,
+    collector: ResultCollector,
+    worker: Service,
+    requests: list[Encoded],
+    version: str,
+    transfers: list[Any],
 ) -> dict[str, Any]:
     before = load_1m()
     batches_before = batch_totals(worker)
@@ -472,7 +485,9 @@ def throughput_phase(
         f"worker / floor = {cpu_ratio:.2f} "
         f"(target <= {TARGET_CPU_RATIO}: {verdict(cpu_ratio <= TARGET_CPU_RATIO)})"
     )
+    bound = bound_figures(settings, version, requests, transfers, scored / max(batches, 1), through, floor)
     return {
+        **bound,
         "worker_requests": len(requests),
         "worker_s": round(through["s"], 3),
         "worker_req_per_s": round(through["rate"], 1),
@@ -498,6 +513,89 @@ def throughput_phase(
         "cpu_target_met": cpu_ratio <= TARGET_CPU_RATIO,
         "ratio": round(ratio, 4),
         "ratio_target_met": met,
+    }
+
+
+def bound_figures(
+    settings: Settings,
+    version: str,
+    requests: list[Encoded],
+    transfers: list[Any],
+    mean_batch: float,
+    through: dict[str, float],
+    floor: dict[str, float],
+) -> dict[str, Any]:
+    """Our own steps alone on the same requests and batch size (bench/ours_alone.py), against the floor."""
+    alone = ours_alone(settings, version, requests, transfers, round(mean_batch))
+    compiled = alone.pop("compiled_trees") == 1.0
+    bound = (floor["cpu_us"] + alone["total"]) / floor["cpu_us"]
+    rest = through["cpu_us"] - floor["cpu_us"] - alone["total"]
+    print(
+        f"   our steps alone (same requests and model, batches of {round(mean_batch)}, no Faust): "
+        + ", ".join(f"{part} {us:,.0f} us" for part, us in alone.items())
+        + f" a request (predict by {'treelite' if compiled else 'scikit-learn'}); "
+        f"floor + these = {bound:.2f} x the floor (the lowest ratio reachable with "
+        f"every other cost of ours gone); left beside floor and these: {rest:,.0f} us (vectors, state, "
+        "ledger, the larger results through librdkafka, the worker's other agents and timers)"
+    )
+    return {
+        **{f"ours_alone_{part}_us": round(us, 1) for part, us in alone.items()},
+        "ours_alone_compiled_trees": compiled,
+        "floor_plus_ours_alone_ratio": round(bound, 3),
+        "worker_rest_cpu_us_per_request": round(rest, 1),
+    }
+
+
+def shadow_phase(
+    settings: Settings, collector: ResultCollector, worker: Service, transfers: list[Any], count: int
+) -> dict[str, Any]:
+    """The throughput run without a shadow, then with a second model scoring in shadow (issue 16)."""
+    second = [e for e in history_events(SECOND_SEED) if isinstance(e, TransferCompleted)]
+    load_without = load_1m()
+    without = measure_throughput(
+        settings, collector, worker, make_requests(settings, transfers, count, "nosh")
+    )
+    mark = worker.log_path.stat().st_size
+    pointer = shadow_slot.put_in_shadow(settings, second)
+    if not shadow_slot.wait_for_log(worker.log_path, shadow_slot.LOADED, mark, 120):
+        raise RuntimeError(f"the worker never loaded shadow version {pointer.version}\n{worker.log_tail()}")
+    shadowed = ResultCollector(settings, topic=settings.topic(PREDICTIONS_SHADOW.name))
+    requests = make_requests(settings, transfers, count, "sh")
+    ids = [rid for *_, rid in requests]
+    load_with = load_1m()
+    try:
+        with_shadow = measure_throughput(settings, collector, worker, requests)
+        missing = shadowed.wait_for_ids(ids, RESULT_TIMEOUT_S)
+        versions = {shadowed.results[rid].version for rid in ids if rid in shadowed.results}
+    finally:
+        shadowed.close()
+    if missing or versions != {pointer.version}:
+        raise RuntimeError(f"shadow: {len(missing)} requests without a shadow result, versions {versions}")
+    mark = worker.log_path.stat().st_size
+    shadow_slot.end_shadow(settings, pointer)
+    dropped = shadow_slot.wait_for_log(
+        worker.log_path, shadow_slot.DROPPED, mark, settings.worker_model_poll_s * 6
+    )
+    cpu_ratio = with_shadow["cpu_us"] / without["cpu_us"]
+    rate_ratio = with_shadow["rate"] / without["rate"]
+    print(
+        f"e. shadow: {count} requests without a shadow {without['rate']:,.0f} req/s, "
+        f"{without['cpu_us']:,.0f} us CPU each [load {load_without}]; with version {pointer.version} "
+        f"scoring every batch in shadow {with_shadow['rate']:,.0f} req/s, {with_shadow['cpu_us']:,.0f} us "
+        f"each [load {load_with}]: CPU x{cpu_ratio:.2f}, throughput x{rate_ratio:.2f} "
+        f"(every request also answered on predictions.shadow; slot emptied: {dropped})",
+        flush=True,
+    )
+    return {
+        "no_shadow_req_per_s": round(without["rate"], 1),
+        "no_shadow_cpu_us_per_request": round(without["cpu_us"], 1),
+        "no_shadow_load_1m": load_without,
+        "shadow_req_per_s": round(with_shadow["rate"], 1),
+        "shadow_cpu_us_per_request": round(with_shadow["cpu_us"], 1),
+        "shadow_load_1m": load_with,
+        "shadow_cpu_ratio": round(cpu_ratio, 3),
+        "shadow_throughput_ratio": round(rate_ratio, 3),
+        "shadow_failed": with_shadow["failed"],
     }
 
 
@@ -609,12 +707,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench topics and Redis keys")
     parser.add_argument(
         "--phases",
-        default="throughput,profile,latency,swap",
-        help="which measurements to run, comma-separated (default: throughput,profile,latency,swap)",
+        default="throughput,profile,latency,shadow,swap",
+        help="which measurements to run, comma-separated (default: throughput,profile,latency,shadow,swap)",
     )
     args = parser.parse_args()
     phases = {name.strip() for name in args.phases.split(",")}
-    if unknown := phases - {"throughput", "profile", "latency", "swap"}:
+    if unknown := phases - {"throughput", "profile", "latency", "shadow", "swap"}:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
 
     print(f"load average at start: {load()}", flush=True)
@@ -637,7 +735,7 @@ def main() -> None:
 
         if "throughput" in phases:
             requests = make_requests(settings, transfers, args.requests, "thr")
-            figures.update(throughput_phase(settings, collector, worker, requests))
+            figures.update(throughput_phase(settings, collector, worker, requests, first.version, transfers))
         if "profile" in phases:
             requests = make_requests(settings, transfers, args.requests, "prof")
             figures.update(profile_phase(settings, collector, worker, requests))
@@ -659,6 +757,8 @@ def main() -> None:
                     f"   p99 <= {TARGET_P99_MS:.0f} ms in {met} of {len(runs)} runs: "
                     + ", ".join(f"{r['latency_p99_ms']:.0f} ms (load {r['latency_load_1m']})" for r in runs)
                 )
+        if "shadow" in phases:
+            figures.update(shadow_phase(settings, collector, worker, transfers, args.requests))
         if "swap" in phases:
             requests = make_requests(settings, transfers, int(args.swap_rate * SWAP_MAX_S), "swap")
             figures.update(swap_phase(settings, collector, worker, requests, args.swap_rate))

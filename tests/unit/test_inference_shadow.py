@@ -13,7 +13,7 @@ from inference.shadow_model import ShadowHolder
 from modelstore.memory import InMemoryModelStore
 from modelstore.shadow import DictStore, ShadowPointer, ShadowSlot
 from modelstore.signing import sign_artifact
-from schemas.codec import decode
+from schemas.codec import decode, encode
 from schemas.predictions import PredictionRequest, PredictionResult
 from tests.unit.test_drift_monitor import MODEL, drift_artifact
 
@@ -59,6 +59,10 @@ def test_the_shadow_scores_the_champions_matrix_and_answers_on_its_own_topic_key
     assert [topic for topic, *_ in out] == ["predictions.shadow"] * 5
     results = [decode(value, headers, expected=PredictionResult) for _, _, value, headers in out]
     assert [key for _, key, _, _ in out] == [r.request_id.encode() for r in results]
+    # the one-pass encoder writes byte for byte what the codec writes
+    assert [(k, v, list(h)) for _, k, v, h in out] == [
+        (k, v, list(h)) for k, v, h in (encode(r, key=r.request_id) for r in results)
+    ]
     assert {r.model_version for r in results} == {"2"} and {r.model_version for r in champion_results} == {
         "1"
     }
