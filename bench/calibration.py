@@ -14,6 +14,11 @@ paid transfer is then predicted in time order and judged against its real fee:
   published (every ``publish_every`` labels), the model's own before ``min_labels`` labels;
   each real fee joins the calibrator after its prediction was judged.
 
+``--refresh window`` serves what the live demo serves instead: each transfer window's
+requests are all answered before its fees come back, so a window is scored with the bounds
+published by the end of the window before it (``labels``, the default, refreshes every
+``publish_every`` labels, as a stream with real time between requests would).
+
 It runs no broker: it measures the calibration rule on real data, not the services (the
 real-stack test does that). Prints per-season and overall coverage, then one JSON line.
 
@@ -39,6 +44,7 @@ from inference.scoring import INTERVAL_LEVELS  # noqa: E402
 from modelstore.calibration import CalibratedBounds  # noqa: E402
 from monitoring.calibration import CalibrationConfig, Calibrator  # noqa: E402
 from retrainer.training import train_model  # noqa: E402
+from schemas.records import TransferCompleted  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 
 
@@ -53,6 +59,8 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=2013)
     parser.add_argument("--last", type=int, default=2022)
     parser.add_argument("--retrain-every", type=int, default=1, help="seasons per model version; 0: never")
+    parser.add_argument("--refresh", choices=("labels", "window"), default="labels")
+    parser.add_argument("--no-inherit", action="store_true", help="a new version starts cold")
     args = parser.parse_args()
     settings = Settings()
     config = CalibrationConfig(
@@ -60,11 +68,14 @@ def main() -> None:
         window=settings.interval_window,
         min_labels=settings.interval_min_labels,
         publish_every=settings.interval_publish_every,
+        inherit=not args.no_inherit,
     )
     started = time.time()
     scenario = load_scenario(args.data, base_until=args.first - 1, last_season=args.last)
     frame = build_training_set([*scenario.history, *scenario.stream])
     frame = frame.sort_values("transferred_at", kind="stable").reset_index(drop=True)
+    window_of = {e.transfer_id: e.window for e in scenario.stream if isinstance(e, TransferCompleted)}
+    frame["window"] = frame["transfer_id"].map(window_of).fillna("summer")
     print(f"{scenario.source}: {len(frame)} paid transfers, {time.time() - started:.0f} s to build")
 
     calibrator = Calibrator(config)
@@ -81,11 +92,17 @@ def main() -> None:
             assert artifact.metadata.interval is not None
             own = artifact.metadata.interval.residual_quantiles
             own_low, own_high = own[INTERVAL_LEVELS[0]], own[INTERVAL_LEVELS[1]]
-            version, served = str(season), None
+            version = str(season)
+            served = calibrator.start(version)
         predicted = artifact.predict(now[list(FEATURE_NAMES)].to_numpy(dtype=float))
         truth = now["log_fee"].to_numpy()
+        windows = now["window"].to_numpy()
         counts = {"rows": len(now), "own": 0, "calibrated": 0, "fallback": 0, "above": 0, "below": 0}
-        for pred, real in zip(predicted, truth, strict=True):
+        current = windows[0] if len(windows) else ""
+        latest = served
+        for pred, real, window in zip(predicted, truth, windows, strict=True):
+            if args.refresh == "window" and window != current:
+                current, served = window, latest
             residual = float(real - pred)
             counts["own"] += int(own_low <= residual <= own_high)
             low, high = (own_low, own_high) if served is None else (served.low, served.high)
@@ -95,7 +112,8 @@ def main() -> None:
             counts["below"] += int(residual < low)
             due = calibrator.add(version, residual)
             if due is not None:
-                served = due
+                latest = due
+                served = due if args.refresh == "labels" else served
         seasons[season] = counts
         print(
             f"season {season}: {counts['rows']:5d} fees"
@@ -124,6 +142,7 @@ def main() -> None:
             {
                 "rows": rows,
                 "retrain_every": args.retrain_every,
+                "refresh": args.refresh,
                 "level": config.level,
                 "own_coverage": round(own_all, 4),
                 "interval_coverage": round(cal_all, 4),
