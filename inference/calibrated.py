@@ -3,10 +3,7 @@
 The drift monitor publishes, per model version, offsets on log fee computed from that
 version's residuals on the real fees (monitoring/calibration.py). The worker keeps the last
 read in memory: scoring a batch reads a dict, never Redis. A version without calibrated
-bounds yet (just promoted: its first labels come after its first requests) takes those of
-the latest earlier version that has some, as the monitor seeds a new version with its
-predecessor's residuals (monitoring/calibration.py); with none at all, the model's own
-interval serves.
+bounds (too few labels yet) keeps the model's own interval.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ def apply_bounds(
         return results
     out = []
     for result in results:
-        found = bounds_for(result.model_version or "", bounds)
+        found = bounds.get(result.model_version or "")
         fee = result.predicted_fee_eur_m
         if found is None or result.status != "ok" or fee is None:
             out.append(result)
@@ -41,15 +38,6 @@ def apply_bounds(
         high = max(max(0.0, math.expm1(log_fee + found.high)), fee)
         out.append(result.model_copy(update={"interval_low": low, "interval_high": high}))
     return out
-
-
-def bounds_for(version: str, bounds: Mapping[str, CalibratedBounds]) -> CalibratedBounds | None:
-    """The version's own bounds, else those of the latest earlier version (numbered) that has some."""
-    found = bounds.get(version)
-    if found is not None or not version.isdigit():
-        return found
-    earlier = [int(v) for v in bounds if v.isdigit() and int(v) < int(version)]
-    return bounds[str(max(earlier))] if earlier else None
 
 
 class IntervalBounds:

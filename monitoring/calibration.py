@@ -31,7 +31,6 @@ class CalibrationConfig:
     window: int = 400
     min_labels: int = 100
     publish_every: int = 25
-    inherit: bool = True  # a new version starts from its predecessor's residuals
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
@@ -63,29 +62,15 @@ class Calibrator:
         self._residuals: OrderedDict[str, deque[float]] = OrderedDict()
         self._since: dict[str, int] = {}
 
-    def start(self, version: str) -> CalibratedBounds | None:
-        """A version begins to serve: its bounds, from its predecessor's residuals if inherited."""
-        if version in self._residuals:
-            return self.bounds(version)
-        predecessor = next(reversed(self._residuals), None) if self.config.inherit else None
-        window = self._window(version)
-        if predecessor is not None:
-            window.extend(self._residuals[predecessor])
-        return self.bounds(version)
-
-    def _window(self, version: str) -> deque[float]:
-        window = self._residuals[version] = deque(maxlen=self.config.window)
-        self._since[version] = 0
-        while len(self._residuals) > MAX_VERSIONS:
-            old, _ = self._residuals.popitem(last=False)
-            self._since.pop(old, None)
-        return window
-
     def add(self, version: str, residual: float) -> CalibratedBounds | None:
         """One labelled residual of ``version``; the bounds when they are due for publication."""
-        if version not in self._residuals:
-            self.start(version)
-        window = self._residuals[version]
+        window = self._residuals.get(version)
+        if window is None:
+            window = self._residuals[version] = deque(maxlen=self.config.window)
+            self._since[version] = 0
+            while len(self._residuals) > MAX_VERSIONS:
+                old, _ = self._residuals.popitem(last=False)
+                self._since.pop(old, None)
         self._residuals.move_to_end(version)
         window.append(residual)
         self._since[version] += 1

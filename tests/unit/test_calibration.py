@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from inference.calibrated import apply_bounds, bounds_for
+from inference.calibrated import apply_bounds
 from modelstore.calibration import BoundsStore, CalibratedBounds, read_health
 from monitoring.calibration import CalibrationConfig, Calibrator, conformal_offsets
 from monitoring.label_health import LabelHealth
@@ -64,31 +64,8 @@ def test_the_calibrator_waits_for_min_labels_then_publishes_every_few() -> None:
     bounds = published[-1]
     assert bounds is not None and bounds.labels == 40 and bounds.version == "1"
     assert bounds.low < bounds.high
-    # a version told to start cold has its own residuals only
-    cold = Calibrator(CalibrationConfig(level=0.8, window=50, min_labels=20, publish_every=5, inherit=False))
-    for i in range(40):
-        cold.add("1", float(i))
-    assert cold.add("2", 100.0) is None and cold.bounds("2") is None
-
-
-def test_a_new_version_starts_from_its_predecessors_residuals_then_its_own_replace_them() -> None:
-    """Just promoted, a version has no labels yet: it starts where the one it replaces stands."""
-    calibrator = Calibrator(CalibrationConfig(level=0.8, window=50, min_labels=20, publish_every=5))
-    for i in range(50):
-        calibrator.add("1", float(i))
-    inherited = calibrator.start("2")
-    assert inherited is not None and inherited.version == "2"
-    before = calibrator.bounds("1")
-    assert before is not None and (inherited.low, inherited.high) == (before.low, before.high)
-    for _ in range(50):  # one window of its own residuals, far off the predecessor's
-        calibrator.add("2", 1000.0)
-    own = calibrator.bounds("2")
-    assert own is not None and (own.low, own.high) == (1000.0, 1000.0)
-    assert calibrator.bounds("1") == before  # the predecessor's window is untouched
-    # a version fed before it was started inherits too, and starting it again changes nothing
-    assert calibrator.add("3", 0.0) is None  # inherited, published after publish_every labels
-    assert calibrator.labels("3") == 50
-    assert calibrator.start("3") == calibrator.bounds("3")
+    # another version starts afresh: its own residuals only
+    assert calibrator.add("2", 100.0) is None and calibrator.bounds("2") is None
 
 
 def test_the_config_refuses_impossible_values() -> None:
@@ -130,21 +107,6 @@ def test_apply_bounds_replaces_the_interval_of_its_version_only() -> None:
     assert shifted.interval_low == 10.0 and shifted.interval_high is not None and shifted.interval_high > 10.0
     no_bounds = [result("2", 1.0)]
     assert apply_bounds(no_bounds, {}) is no_bounds
-
-
-def test_a_version_without_bounds_yet_takes_the_latest_earlier_versions() -> None:
-    """Its first requests come before its first labels: the predecessor's bounds serve them."""
-    bounds = {
-        "2": CalibratedBounds("2", 0.8, -0.5, 0.7, 150),
-        "4": CalibratedBounds("4", 0.8, -0.2, 0.3, 400),
-        "10": CalibratedBounds("10", 0.8, -0.9, 0.9, 400),
-    }
-    assert bounds_for("4", bounds) is bounds["4"]
-    assert bounds_for("7", bounds) is bounds["4"]  # not 10 (later), not 2 (older than 4)
-    assert bounds_for("1", bounds) is None  # nothing earlier: the model's own interval
-    assert bounds_for("v7", bounds) is None  # versions not numbered have no order
-    served = apply_bounds([result("7", 10.0, 9.0, 11.0)], bounds)[0]
-    assert served.interval_high == pytest.approx(math.expm1(math.log1p(10.0) + 0.3))
 
 
 def test_bounds_round_trip_through_the_hash_and_bad_values_are_skipped() -> None:
