@@ -14,6 +14,12 @@ paid transfer is then predicted in time order and judged against its real fee:
   published (every ``publish_every`` labels), the model's own before ``min_labels`` labels;
   each real fee joins the calibrator after its prediction was judged.
 
+How late the worker sees a publication matters as much as the rule: ``--delay N`` scores N
+more requests with the old bounds after each publication (the monitor's batch and the
+worker's poll), and ``--refresh window`` scores each transfer window with the bounds
+published before it started, which is what the live demo served while a worker read them
+every 5 s: the demo publishes a window's requests in a burst, answered within seconds.
+
 It runs no broker: it measures the calibration rule on real data, not the services (the
 real-stack test does that). Prints per-season and overall coverage, then one JSON line.
 
@@ -27,6 +33,7 @@ import json
 import os
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +46,39 @@ from inference.scoring import INTERVAL_LEVELS  # noqa: E402
 from modelstore.calibration import CalibratedBounds  # noqa: E402
 from monitoring.calibration import CalibrationConfig, Calibrator  # noqa: E402
 from retrainer.training import train_model  # noqa: E402
+from schemas.records import TransferCompleted  # noqa: E402
 from stack.settings import Settings  # noqa: E402
+
+
+class WorkerView:
+    """The bounds a worker scores with: the monitor's publications, as late as it sees them."""
+
+    def __init__(self, refresh: str, delay: int) -> None:
+        self.refresh, self.delay = refresh, delay
+        self.served: CalibratedBounds | None = None
+        self._pending: deque[tuple[int, CalibratedBounds]] = deque()  # (usable from request, bounds)
+        self._latest: CalibratedBounds | None = None
+        self._window, self._scored = "", 0
+
+    def new_version(self) -> None:
+        """A new model serves: the bounds of the old one no longer apply."""
+        self.served = self._latest = None
+        self._pending.clear()
+
+    def published(self, bounds: CalibratedBounds) -> None:
+        self._latest = bounds
+        self._pending.append((self._scored + self.delay, bounds))
+
+    def scoring(self, window: str) -> CalibratedBounds | None:
+        """The bounds for the next request, of transfer window ``window``."""
+        self._scored += 1
+        if self.refresh == "window":
+            if window != self._window:
+                self._window, self.served = window, self._latest
+            return self.served
+        while self._pending and self._pending[0][0] < self._scored:
+            self.served = self._pending.popleft()[1]
+        return self.served
 
 
 def worst(by_season: dict[int, float], level: float) -> float:
@@ -53,6 +92,10 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=2013)
     parser.add_argument("--last", type=int, default=2022)
     parser.add_argument("--retrain-every", type=int, default=1, help="seasons per model version; 0: never")
+    parser.add_argument("--refresh", choices=("labels", "window"), default="labels")
+    parser.add_argument(
+        "--delay", type=int, default=0, help="requests scored between a publication and its use by the worker"
+    )
     args = parser.parse_args()
     settings = Settings()
     config = CalibrationConfig(
@@ -65,11 +108,13 @@ def main() -> None:
     scenario = load_scenario(args.data, base_until=args.first - 1, last_season=args.last)
     frame = build_training_set([*scenario.history, *scenario.stream])
     frame = frame.sort_values("transferred_at", kind="stable").reset_index(drop=True)
+    window_of = {e.transfer_id: e.window for e in scenario.stream if isinstance(e, TransferCompleted)}
+    frame["window"] = frame["transfer_id"].map(window_of).fillna("summer")
     print(f"{scenario.source}: {len(frame)} paid transfers, {time.time() - started:.0f} s to build")
 
     calibrator = Calibrator(config)
+    worker = WorkerView(args.refresh, args.delay)
     seasons: dict[int, dict[str, int]] = {}
-    served: CalibratedBounds | None = None
     version = ""
     for season in range(args.first, args.last + 1):
         past, now = frame[frame["season"] < season], frame[frame["season"] == season]
@@ -81,11 +126,13 @@ def main() -> None:
             assert artifact.metadata.interval is not None
             own = artifact.metadata.interval.residual_quantiles
             own_low, own_high = own[INTERVAL_LEVELS[0]], own[INTERVAL_LEVELS[1]]
-            version, served = str(season), None
+            version = str(season)
+            worker.new_version()
         predicted = artifact.predict(now[list(FEATURE_NAMES)].to_numpy(dtype=float))
         truth = now["log_fee"].to_numpy()
         counts = {"rows": len(now), "own": 0, "calibrated": 0, "fallback": 0, "above": 0, "below": 0}
-        for pred, real in zip(predicted, truth, strict=True):
+        for pred, real, window in zip(predicted, truth, now["window"].to_numpy(), strict=True):
+            served = worker.scoring(f"{season} {window}")
             residual = float(real - pred)
             counts["own"] += int(own_low <= residual <= own_high)
             low, high = (own_low, own_high) if served is None else (served.low, served.high)
@@ -95,7 +142,7 @@ def main() -> None:
             counts["below"] += int(residual < low)
             due = calibrator.add(version, residual)
             if due is not None:
-                served = due
+                worker.published(due)
         seasons[season] = counts
         print(
             f"season {season}: {counts['rows']:5d} fees"
@@ -124,6 +171,8 @@ def main() -> None:
             {
                 "rows": rows,
                 "retrain_every": args.retrain_every,
+                "refresh": args.refresh,
+                "delay": args.delay,
                 "level": config.level,
                 "own_coverage": round(own_all, 4),
                 "interval_coverage": round(cal_all, 4),

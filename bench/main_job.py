@@ -20,15 +20,14 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.demo_job import run_job  # noqa: E402
 from stack.settings import Settings  # noqa: E402
 from stack.supervised import up_dir  # noqa: E402
 
@@ -44,50 +43,14 @@ MARKS = {  # console line -> start-up step it ends
 }
 
 
-def cpu_times() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot: idle and iowait count as not busy."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is in user)
-    return total - idle, total
-
-
-def newest_report(demo_dir: Path, since: float) -> dict[str, object]:
-    reports = [p for p in demo_dir.glob("*/report.json") if p.stat().st_mtime >= since]
-    if not reports:
-        raise SystemExit(f"no report.json written under {demo_dir} by this run")
-    loaded: dict[str, object] = json.loads(max(reports, key=lambda p: p.stat().st_mtime).read_text())
-    return loaded
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     settings = Settings()
     load_before = os.getloadavg()
-    busy0, total0 = cpu_times()
-    started_wall, started = time.time(), time.monotonic()
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "cli.main", "run", "--workers", str(args.workers)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    marks: dict[str, float] = {}
-    assert process.stdout is not None
-    for line in process.stdout:
-        at = time.monotonic() - started
-        print(f"{at:7.1f} {line}", end="", flush=True)
-        for needle, step in MARKS.items():
-            if needle in line and step not in marks:
-                marks[step] = round(at, 1)
-    code = process.wait()
-    wall = time.monotonic() - started
-    busy1, total1 = cpu_times()
-    if code != 0:
-        raise SystemExit(f"mlops-fc run failed with exit code {code}")
-    report = newest_report(settings.state_dir / "demo", started_wall)
+    job = run_job(settings.state_dir / "demo", workers=args.workers, marks=MARKS)
+    report, marks, started_wall = job.report, job.marks, job.started_at
     overall: dict[str, float] = report["overall"]  # type: ignore[assignment]
     windows: list[dict[str, object]] = report.get("windows", [])  # type: ignore[assignment]
     stage_names = ("publish", "answered", "monitor", "retrainer")
@@ -96,8 +59,8 @@ def main() -> None:
         for name in stage_names
     } if windows else {}  # fmt: skip
     figures = {
-        "wall_s": round(wall, 1),
-        "cpu_busy_share": round((busy1 - busy0) / max(1, total1 - total0), 3),
+        "wall_s": round(job.wall_s, 1),
+        "cpu_busy_share": round(job.cpu_busy_share, 3),
         "windows": len(windows),
         "requests": report["requests"],
         "results": report["results"],

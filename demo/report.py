@@ -144,9 +144,9 @@ def build_report(
                 {
                     "version": event.version,
                     "previous_version": event.previous_version,
-                    "during": "{} {}".format(*during[event.event_id]) if event.event_id in during else None,
-                    "season": during[event.event_id][0] if event.event_id in during else None,
+                    **_when(event.event_id, during),
                     "reason": event.reason,
+                    "evidence": _evidence(event),
                     "drift_event_id": drift.event_id if drift else None,
                     "drift_to_first_result_s": (served - drift.occurred_at).total_seconds()
                     if drift and served
@@ -157,15 +157,38 @@ def build_report(
             report.rejections.append(
                 {
                     "version": event.version,
+                    **_when(event.event_id, during),
                     "reason": event.reason,
-                    "season": during.get(event.event_id, (None,))[0],
+                    "evidence": _evidence(event),
+                    "drift_event_id": by_trace[event.trace_id].event_id
+                    if event.trace_id in by_trace
+                    else None,
                 }
             )
         elif isinstance(event, ModelRolledBack):
             report.rollbacks.append(
-                {"from": event.from_version, "to": event.to_version, "reason": event.reason}
+                {
+                    "from": event.from_version,
+                    "to": event.to_version,
+                    **_when(event.event_id, during),
+                    "reason": event.reason,
+                    "evidence": _evidence(event),
+                }
             )
     return report
+
+
+def _when(event_id: UUID, during: dict[UUID, tuple[int, str]]) -> dict[str, object]:
+    """The transfer window a decision came in (the one the job was waiting on), and its season."""
+    if event_id not in during:
+        return {"during": None, "season": None}
+    season, window = during[event_id]
+    return {"during": f"{season} {window}", "season": season}
+
+
+def _evidence(event: ModelPromoted | ModelRejected | ModelRolledBack) -> dict[str, object] | None:
+    """The shadow judgement a decision names (None for a holdout decision: its reason says it)."""
+    return None if event.evidence is None else event.evidence.model_dump()
 
 
 def _first_served(events: list) -> dict[str, datetime]:  # type: ignore[type-arg]

@@ -247,7 +247,8 @@ class Settings(BaseSettings):
         description="New labels between two publications of a version's calibrated bounds to Redis.",
     )
     worker_interval_poll_s: float = Field(
-        default=5.0,
+        # 5 s let a whole burst of requests (a demo window) be scored with bounds a window old
+        default=0.25,
         gt=0,
         description="How often a worker reads the calibrated interval bounds from Redis (never per request).",
     )
