@@ -21,10 +21,13 @@ Two more cases of the same kind, also by rule:
   have one it was 0.14 (p 2e-6), and it moved the next window past the column threshold.
   So the test is also run on the rows off the column's most common value, when that value
   holds at least ``MODE_SHARE`` of them; either test being significant leaves it out.
-- A feature with a single value in the reference (a source that had not started yet: no
-  season record before summer 2015) is left out as ``unused``: the model never saw it
-  vary, so it cannot use it, and its first values would make feature drift fire on the
-  whole record block at once (19 features of the first window after the records began).
+
+Not by this rule: a feature with one value in the reference (a source that had not started:
+no season record before summer 2015) is compared, and its first values make the whole record
+block drift at once (19 of the 24 drifted features of the first window after the records
+began, on a replay of the real vectors). Leaving such features out was tried: it also took
+the constant features out of the share's denominator, and on the synthetic stream without
+shift (bench/drift_false_alarms.py) 3 of 6 checks then fired instead of 0.
 """
 
 from __future__ import annotations
@@ -48,7 +51,6 @@ class FeatureChoice:
     compared: tuple[str, ...]
     trending: dict[str, float]  # name -> Spearman rho with time (significant)
     excluded: tuple[str, ...]  # by the drift_exclude_features setting
-    unused: tuple[str, ...] = ()  # one value in the whole reference: the model cannot use it
 
 
 def time_trend(values: pd.Series) -> tuple[float, float]:
@@ -83,7 +85,6 @@ def choose_features(
     compared: list[str] = []
     trending: dict[str, float] = {}
     excluded: list[str] = []
-    unused: list[str] = []
     for name in names:
         if name not in reference.columns or not pd.api.types.is_numeric_dtype(reference[name]):
             continue  # vectors on the wire are floats: nothing to meet
@@ -91,12 +92,9 @@ def choose_features(
             excluded.append(name)
             continue
         column = reference[name].reset_index(drop=True)
-        if len(column) >= MIN_ROWS and column.nunique(dropna=True) <= 1:
-            unused.append(name)
-            continue
         rho, p_value = min(time_trend(column), present_trend(column), key=lambda test: test[1])
         if p_value < trend_p:
             trending[name] = rho
         else:
             compared.append(name)
-    return FeatureChoice(tuple(compared), trending, tuple(excluded), tuple(unused))
+    return FeatureChoice(tuple(compared), trending, tuple(excluded))

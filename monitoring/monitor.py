@@ -160,12 +160,6 @@ class DriftMonitor:
             frame, reference.feature_names, self.config.trend_p, self.config.exclude_features
         )
         columns = choice.compared
-        if choice.unused:
-            log.info(
-                "feature drift leaves out %d features with one value in the reference: %s",
-                len(choice.unused),
-                ", ".join(choice.unused),
-            )
         if choice.trending:
             log.info(
                 "feature drift leaves out %d features that trend with time in the reference: %s",

@@ -85,12 +85,3 @@ def test_a_stationary_feature_with_many_zeros_is_kept() -> None:
         goals = pd.Series(np.where(np.arange(ROWS) % 2 == 0, rng.poisson(3.0, ROWS), 0).astype(float))
         assert present_trend(goals)[1] >= DEFAULT_TREND_P, seed
         assert "goals" in choose_features(pd.DataFrame({"goals": goals}), ["goals"]).compared, seed
-
-
-def test_a_feature_with_one_value_in_the_reference_is_unused_not_compared() -> None:
-    frame = reference().assign(has_record=0.0, record_seasons_ago=10.0)
-    choice = choose_features(frame, frame.columns)
-    assert choice.unused == ("has_record", "record_seasons_ago")
-    assert "has_record" not in choice.compared and "has_record" not in choice.trending
-    few = frame.head(10)  # too few rows to say anything: compared as before
-    assert "has_record" in choose_features(few, few.columns).compared
