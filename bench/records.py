@@ -88,9 +88,11 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
     transfers = read_transfers_csv([transfers_path])
     index = PlayerIndex.build(transfers.transfers, transfers.aliases)
     stats = resolve_stats([stats_path], index)
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.unmatched_reasons.items()))
     print(
         f"stats rows {stats.rows_read}: matched {stats.matched}, ambiguous {stats.ambiguous}, "
-        f"unmatched {stats.unmatched}, bad {len(stats.unparseable)}: match rate "
+        f"unmatched {stats.unmatched} ({reasons}), "
+        f"bad {len(stats.unparseable)}: match rate "
         f"{stats.matched / max(stats.rows_read, 1):.1%} ({stats.players_matched} players; "
         f"read in {time.perf_counter() - started:.0f}s)"
     )
@@ -134,6 +136,7 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
         "stats_rows_matched": stats.matched,
         "stats_rows_ambiguous": stats.ambiguous,
         "stats_rows_unmatched": stats.unmatched,
+        "stats_rows_unmatched_reasons": dict(sorted(stats.unmatched_reasons.items())),
         "stats_match_rate": round(stats.matched / max(stats.rows_read, 1), 4),
         "load_1m": round(os.getloadavg()[0], 2),
     }

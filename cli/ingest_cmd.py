@@ -238,6 +238,8 @@ def _report(settings: Settings, summary: IngestSummary) -> None:
         table.add_row("rows read", str(summary.rows_read))
         for outcome in ("matched", "ambiguous", "unmatched"):
             table.add_row(f"rows {outcome}", str(summary.stats[outcome]))
+        for reason in ("name not found", "club/season not found"):
+            table.add_row(f"  unmatched: {reason}", str(summary.stats[f"unmatched: {reason}"]))
         table.add_row("bad rows (dead-lettered)", str(summary.dead_lettered))
     else:
         table.add_row("transfers to publish", str(summary.transfers))

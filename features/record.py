@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from features.history import before
 from features.state import PlayerState, SeasonLine
 
-PER_90 = ("goals", "assists", "xg", "xa", "shots", "key_passes", "xg_chain")
+PER_90 = ("goals", "assists", "xg", "xa", "shots", "key_passes", "xg_chain", "npxg", "xg_buildup")
 RECORD_FEATURES: tuple[str, ...] = (
     "has_record", "record_seasons_ago", "record_minutes", "record_games",
     *(f"record_{name}_p90" for name in PER_90),
@@ -29,12 +29,14 @@ RECORD_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
 SHRINK_MINUTES = 1800.0  # twenty full games of the position's typical rate
-# Minutes-weighted per-90 rates of the big five leagues, 2014-2024 (Understat): the priors.
+# Minutes-weighted per-90 rates of the big five leagues (Understat): the priors. The first
+# seven from 2014-2024; npxG and xGBuildup (added later) from 2014/15 alone, a season before
+# any that bench/records.py judges.
 POSITION_P90: dict[str | None, dict[str, float]] = {
-    "Goalkeeper": dict(zip(PER_90, (0.0, 0.002, 0.0, 0.002, 0.002, 0.024, 0.10), strict=True)),
-    "Defender": dict(zip(PER_90, (0.05, 0.06, 0.057, 0.063, 0.64, 0.6, 0.28), strict=True)),
-    "Midfielder": dict(zip(PER_90, (0.10, 0.10, 0.10, 0.106, 1.24, 1.13, 0.39), strict=True)),
-    "Forward": dict(zip(PER_90, (0.32, 0.15, 0.325, 0.157, 2.38, 1.35, 0.53), strict=True)),
+    "Goalkeeper": dict(zip(PER_90, (0.0, 0.002, 0.0, 0.002, 0.002, 0.024, 0.10, 0.0, 0.07), strict=True)),
+    "Defender": dict(zip(PER_90, (0.05, 0.06, 0.057, 0.063, 0.64, 0.6, 0.28, 0.044, 0.167), strict=True)),
+    "Midfielder": dict(zip(PER_90, (0.10, 0.10, 0.10, 0.106, 1.24, 1.13, 0.39, 0.096, 0.225), strict=True)),
+    "Forward": dict(zip(PER_90, (0.32, 0.15, 0.325, 0.157, 2.38, 1.35, 0.53, 0.271, 0.155), strict=True)),
 }  # fmt: skip
 POSITION_P90[None] = POSITION_P90["Midfielder"]  # position unknown: the middle of the pitch
 _EMPTY = {name: 0.0 for name in RECORD_FEATURES} | {"record_seasons_ago": NO_RECORD_GAP}

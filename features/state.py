@@ -73,6 +73,8 @@ class SeasonLine(NamedTuple):
     key_passes: int
     xg_chain: float
     league: str = ""  # the stats source's league ("EPL"); "" in states kept before it was
+    npxg: float = 0.0  # 0 in states kept before these two were
+    xg_buildup: float = 0.0
 
 
 class MonthBucket(NamedTuple):
@@ -191,4 +193,5 @@ def _season_line(row: list[Any]) -> SeasonLine:
     return SeasonLine(
         float(at), int(season), str(team), int(games), int(minutes), int(goals), int(assists),
         float(xg), float(xa), int(shots), int(key_passes), float(xg_chain), str(rest[0]) if rest else "",
+        *(float(value) for value in rest[1:3]),
     )  # fmt: skip

@@ -79,6 +79,7 @@ def season_line(event: PlayerSeasonStats) -> SeasonLine:
     return SeasonLine(
         epoch(event.known_at), event.season, event.team, event.games, event.minutes, event.goals,
         event.assists, event.xg, event.xa, event.shots, event.key_passes, event.xg_chain, event.league,
+        event.npxg, event.xg_buildup,
     )  # fmt: skip
 
 

@@ -177,6 +177,9 @@ def ingest_stats(
     result = read_stats(paths, transfer_paths, max_rows=max_rows)
     summary = IngestSummary(source="stats", rows_read=result.rows_read)
     summary.stats.update(matched=result.matched, ambiguous=result.ambiguous, unmatched=result.unmatched)
+    summary.stats.update(
+        {f"unmatched: {reason}": count for reason, count in result.unmatched_reasons.items()}
+    )
     return _publish(settings, summary, stats_events(result), started, rate, publisher, progress)
 
 

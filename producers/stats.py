@@ -8,6 +8,7 @@ is accounted for: ``rows_read == len(unparseable) + matched + ambiguous + unmatc
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ class StatsReadResult:
     matched: int = 0
     ambiguous: int = 0
     unmatched: int = 0
+    unmatched_reasons: Counter[str] = field(default_factory=Counter)  # rows: "name not found", ...
     players_matched: int = 0
     files: list[str] = field(default_factory=list)
 
@@ -68,6 +70,7 @@ def resolve_stats(
                 result.ambiguous += 1
             else:
                 result.unmatched += 1
+                result.unmatched_reasons[resolution.reason] += 1
             continue
         result.matched += 1
         result.events.append(stats_event(row, resolution.player_id))

@@ -12,14 +12,21 @@ from the strictest to the loosest:
    <- "Amad Diallo" is);
 3. the same surname and first initial ("Daniel Drinkwater" = "Danny Drinkwater").
 
-In a tier: one candidate of the same words, with no namesake in the stats file, is that one;
-otherwise the clubs decide: a candidate scores one per stats row whose team, in that season,
-is a club his transfers put him at (the seller counts for the season before a move: the
-prior-season team). Teams are compared through the club alias table the transfer ingester
-learned, similar names, and a team alias table learned here from the players the first tier
-matched on their own (Understat's "FC Cologne" is Transfermarkt's "1. FC Köln"). The unique
-best score above zero wins; a tie above zero is ambiguous; no club at all tries the next
-tier. Anything left is ambiguous (several namesakes) or unmatched: counted, never guessed.
+Word order does not matter ("Son Heung-min" = "Heung-min Son"). In a tier: one candidate of
+the same words, with no namesake in the stats file, is that one; otherwise the clubs decide:
+a candidate scores one per stats row whose team, in that season, is a club his transfers put
+him at (the seller counts for the season before a move: the prior-season team). When no
+candidate of a tier scores, the clubs are carried forward for the candidates of the same
+words or of a short form that keeps the surname ("Aduriz" for "Aritz Aduriz", not "Vicente"
+for "Vicente Esquerdo"): a move's buyer stays his club for the seasons up to his next move
+(while he is under CAREER_END_AGE), so a player who joined in 2012 and stayed is found at
+that club in 2016. Teams are compared through the club
+alias table the transfer ingester learned, similar names, and a team alias table learned
+here from the players the first tier matched on their own (Understat's "FC Cologne" is
+Transfermarkt's "1. FC Köln"). The unique best score above zero wins; a tie above zero is
+ambiguous; no club at all tries the next tier. Anything left is ambiguous (several
+namesakes) or unmatched, with its reason (the name not found at all, or no candidate at the
+stats rows' clubs in those seasons): counted, never guessed.
 """
 
 from __future__ import annotations
@@ -34,7 +41,12 @@ from producers.stats_rows import StatsRow
 from schemas.records import TransferCompleted
 
 Outcome = Literal["matched", "ambiguous", "unmatched"]
+Reason = Literal["", "name not found", "club/season not found"]
+ClubSeasons = dict[str, set[tuple[int, str]]]
 TEAM_ALIAS_MIN_VOTES = 3
+# A move's club is carried forward to his next move only while a player can still be playing:
+# a bound of football careers (few outfield players in the big five leagues pass 40), not fitted.
+CAREER_END_AGE = 40
 TEAM_ALIAS_MIN_SHARE = 0.5
 
 
@@ -42,10 +54,16 @@ TEAM_ALIAS_MIN_SHARE = 0.5
 class Resolution:
     outcome: Outcome
     player_id: str | None = None
+    reason: Reason = ""  # why an unmatched one is unmatched
 
 
 def _initial_key(words: Sequence[str]) -> tuple[str, str] | None:
     return (words[-1], words[0][0]) if len(words) >= 2 else None
+
+
+def name_key(words: Sequence[str]) -> tuple[str, ...]:
+    """The same words in any order are the same name ("Son Heung-min", "Heung-min Son")."""
+    return tuple(sorted(words))
 
 
 @dataclass
@@ -57,17 +75,20 @@ class PlayerIndex:
     by_word: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_initial: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     names_of: dict[str, set[tuple[str, ...]]] = field(default_factory=lambda: defaultdict(set))
-    clubs: dict[str, set[tuple[int, str]]] = field(default_factory=lambda: defaultdict(set))
+    clubs: ClubSeasons = field(default_factory=lambda: defaultdict(set))
+    carried: ClubSeasons = field(default_factory=lambda: defaultdict(set))  # buyer until next move
     teams: dict[str, str] = field(default_factory=dict)  # folded stats team -> transfer club
 
     @classmethod
     def build(cls, transfers: Iterable[TransferCompleted], aliases: ClubAliases | None = None) -> PlayerIndex:
         index = cls(aliases=aliases or ClubAliases())
+        moves: dict[str, list[TransferCompleted]] = defaultdict(list)
         for transfer in transfers:
             words, pid = person_words(transfer.player_name), transfer.player_id
+            moves[pid].append(transfer)
             if words and words not in index.names_of[pid]:
                 index.names_of[pid].add(words)
-                index.by_name[words].add(pid)
+                index.by_name[name_key(words)].add(pid)
                 for word in words:
                     index.by_word[word].add(pid)
                 initial = _initial_key(words)
@@ -82,15 +103,18 @@ class PlayerIndex:
             ):
                 for year in seasons:
                     index.clubs[pid].add((year, club))
+        for pid, own in moves.items():
+            index.carried[pid] = carried_clubs(own)
         return index
 
-    def played_for(self, player_id: str, season: int, team: str) -> bool:
-        """Whether the player's transfers put him at `team` (the stats source's name) then.
+    def played_for(self, player_id: str, season: int, team: str, clubs: ClubSeasons | None = None) -> bool:
+        """Whether the player's transfers put him at `team` (the stats source's name) then
+        (`clubs`: self.clubs, or self.carried for the clubs carried forward).
 
         A row of two teams ("Monaco,Paris Saint Germain") counts when either fits."""
         return any(
             year == season and any(self._same_team(part, club) for part in team.split(","))
-            for year, club in self.clubs.get(player_id, ())
+            for year, club in (self.clubs if clubs is None else clubs).get(player_id, ())
         )
 
     def _same_team(self, team: str, club: str) -> bool:
@@ -99,20 +123,26 @@ class PlayerIndex:
             return True
         return self.aliases.same(team, club) or looks_like(club, team) or looks_like(team, club)
 
-    def tiers(self, name: str) -> list[tuple[set[str], bool]]:
-        """Candidate sets for a stats source's name, strictest first: (player ids, same words)."""
+    def tiers(self, name: str) -> list[tuple[set[str], set[str]]]:
+        """Candidate sets for a stats source's name, strictest first: (player ids, those whose
+        names are close enough for the clubs carried forward: the same words, or a short form
+        with the same last word)."""
         words = person_words(name)
         if not words:
             return []
-        exact = set(self.by_name.get(words, ()))
+        exact = set(self.by_name.get(name_key(words), ()))
         mine = set(words)
         near: set[str] = set()
+        near_surname: set[str] = set()
         for pid in set().union(*(self.by_word.get(word, set()) for word in mine)) - exact:
-            if any(mine <= set(theirs) or set(theirs) <= mine for theirs in self.names_of[pid]):
+            shorter = [theirs for theirs in self.names_of[pid] if mine <= set(theirs) or set(theirs) <= mine]
+            if shorter:
                 near.add(pid)
+                if any(theirs[-1] == words[-1] for theirs in shorter):
+                    near_surname.add(pid)
         initial = _initial_key(words)
         same_initial = set(self.by_initial.get(initial, ())) - exact - near if initial else set()
-        return [(exact, True), (near, False), (same_initial, False)]
+        return [(exact, exact), (near, near_surname), (same_initial, set())]
 
     def learn_teams(self, rows: Iterable[StatsRow], player_id: str) -> Counter[tuple[str, str]]:
         """Votes (stats team, transfer club) from the rows of one player matched on his own."""
@@ -136,6 +166,23 @@ class PlayerIndex:
                 self.teams[team] = club
 
 
+def carried_clubs(moves: Sequence[TransferCompleted]) -> set[tuple[int, str]]:
+    """(season, club): each move's buyer for the seasons after it, up to the player's next move
+    (whose seller covers its season and the one before) or CAREER_END_AGE (his age unknown:
+    up to the next move only)."""
+    ordered = sorted(moves, key=lambda move: (move.season, move.transferred_at))
+    out: set[tuple[int, str]] = set()
+    for i, move in enumerate(ordered):
+        if i + 1 < len(ordered):
+            until = ordered[i + 1].season - 2
+        elif move.age is not None:
+            until = move.season + CAREER_END_AGE - move.age
+        else:
+            continue
+        out.update((year, move.to_club) for year in range(move.season + 2, until + 1))
+    return out
+
+
 def resolve_players(index: PlayerIndex, rows: Sequence[StatsRow]) -> dict[str, Resolution]:
     """Stats source id -> its resolution, for every source id in rows."""
     rows_of: dict[str, list[StatsRow]] = defaultdict(list)
@@ -143,7 +190,7 @@ def resolve_players(index: PlayerIndex, rows: Sequence[StatsRow]) -> dict[str, R
         rows_of[row.source_id].append(row)
     namesakes: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for source_id, own in rows_of.items():
-        namesakes[person_words(own[0].player_name)].add(source_id)
+        namesakes[name_key(person_words(own[0].player_name))].add(source_id)
     votes: Counter[tuple[str, str]] = Counter()
     for own in rows_of.values():
         pid = _alone(index, own, namesakes)
@@ -159,7 +206,7 @@ def _alone(
     """The player of the same words when he is the only one on both sides."""
     tiers = index.tiers(rows[0].player_name)
     exact = tiers[0][0] if tiers else set()
-    if len(exact) == 1 and len(namesakes[person_words(rows[0].player_name)]) == 1:
+    if len(exact) == 1 and len(namesakes[name_key(person_words(rows[0].player_name))]) == 1:
         return next(iter(exact))
     return None
 
@@ -168,24 +215,28 @@ def _resolve(
     index: PlayerIndex, rows: list[StatsRow], namesakes: dict[tuple[str, ...], set[str]]
 ) -> Resolution:
     tiers = index.tiers(rows[0].player_name)
-    if not tiers:
-        return Resolution("unmatched")
+    if not any(found for found, _close in tiers):
+        return Resolution("unmatched", reason="name not found")
     alone = _alone(index, rows, namesakes)
     if alone is not None:
         return Resolution("matched", alone)
-    for found, _same in tiers:
-        if not found:
-            continue
-        resolution = _by_clubs(index, rows, found)
-        if resolution is not None:
-            return resolution
-    exact = tiers[0][0]
-    return Resolution("ambiguous" if len(exact) > 1 else "unmatched")
+    for found, close in tiers:
+        for candidates, clubs in ((found, index.clubs), (close, index.carried)):
+            resolution = _by_clubs(index, rows, candidates, clubs) if candidates else None
+            if resolution is not None:
+                return resolution
+    if len(tiers[0][0]) > 1:
+        return Resolution("ambiguous")
+    return Resolution("unmatched", reason="club/season not found")
 
 
-def _by_clubs(index: PlayerIndex, rows: list[StatsRow], found: set[str]) -> Resolution | None:
+def _by_clubs(
+    index: PlayerIndex, rows: list[StatsRow], found: set[str], clubs: ClubSeasons
+) -> Resolution | None:
     """The unique best-scoring candidate, ambiguous on a tie, None when no club fits at all."""
-    scores = {pid: sum(index.played_for(pid, row.season, row.team) for row in rows) for pid in sorted(found)}
+    scores = {
+        pid: sum(index.played_for(pid, row.season, row.team, clubs) for row in rows) for pid in sorted(found)
+    }
     best = max(scores.values())
     if best == 0:
         return None

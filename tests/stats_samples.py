@@ -46,6 +46,7 @@ def transfer(
     fee: float = 10.0,
     window: str = "summer",
     transfer_id: str | None = None,
+    age: int = 25,
 ) -> TransferCompleted:
     at = (
         datetime(season, 7, 15, tzinfo=UTC) if window == "summer" else datetime(season + 1, 1, 15, tzinfo=UTC)
@@ -55,7 +56,7 @@ def transfer(
         transfer_id=transfer_id or f"t-{player_id}-{season}-{window}",
         player_id=player_id,
         player_name=name,
-        age=25,
+        age=age,
         position="Centre-Forward",
         from_club=from_club,
         to_club=to_club,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from monitoring.config import DriftConfig
-from monitoring.feature_kinds import DEFAULT_TREND_P, choose_features, time_trend
+from monitoring.feature_kinds import DEFAULT_TREND_P, choose_features, present_trend, time_trend
 from stack.settings import Settings
 
 ROWS = 2000
@@ -57,3 +57,31 @@ def test_the_threshold_is_a_setting() -> None:
     settings = Settings(_env_file=None, drift_trend_p=0.01)  # type: ignore[call-arg]
     assert DriftConfig.from_settings(settings).trend_p == 0.01
     assert Settings(_env_file=None).drift_exclude_features == ()  # type: ignore[call-arg]
+
+
+def career_seasons(seed: int) -> pd.Series:
+    """A count since a source began that 55 % of rows lack (0: no season record), growing among the rest."""
+    rng = np.random.default_rng(seed)
+    years = np.linspace(6.0, 10.0, ROWS)
+    has = np.arange(ROWS) % 20 < 9  # players with a record, spread evenly over time
+    seasons = rng.integers(1, 5, ROWS) + (rng.random(ROWS) < 0.22 * (years - 6.0))
+    return pd.Series(np.where(has, seasons, 0).astype(float))
+
+
+def test_a_count_hidden_in_its_zeros_is_left_out_by_the_trend_among_the_rows_that_have_one() -> None:
+    column = career_seasons(0)
+    assert time_trend(column)[1] >= DEFAULT_TREND_P  # the zeros hide it from the plain test
+    assert present_trend(column)[1] < DEFAULT_TREND_P
+    for seed in range(10):
+        frame = reference(seed).assign(record_career_seasons=career_seasons(seed))
+        choice = choose_features(frame, frame.columns)
+        assert "record_career_seasons" in choice.trending, seed
+        assert {"to_club_mean_log_fee", "age", "window_summer"} <= set(choice.compared), seed
+
+
+def test_a_stationary_feature_with_many_zeros_is_kept() -> None:
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        goals = pd.Series(np.where(np.arange(ROWS) % 2 == 0, rng.poisson(3.0, ROWS), 0).astype(float))
+        assert present_trend(goals)[1] >= DEFAULT_TREND_P, seed
+        assert "goals" in choose_features(pd.DataFrame({"goals": goals}), ["goals"]).compared, seed

@@ -217,4 +217,16 @@ def test_a_state_kept_before_seasons_had_a_league_still_loads() -> None:
     old = state.to_dict()
     old["seasons"] = [row[:12] for row in old["seasons"]]  # the form before the league was kept
     (line,) = PlayerState.from_dict(old).seasons
-    assert line.league == "" and line._replace(league=state.seasons[0].league) == state.seasons[0]
+    new = state.seasons[0]
+    assert (line.league, line.npxg, line.xg_buildup) == ("", 0.0, 0.0)
+    assert line._replace(league=new.league, npxg=new.npxg, xg_buildup=new.xg_buildup) == new
+
+
+def test_a_state_kept_before_seasons_had_npxg_and_buildup_still_loads() -> None:
+    state = folded(stats("p1", 2015))
+    old = state.to_dict()
+    old["seasons"] = [row[:13] for row in old["seasons"]]  # league kept, npxG and xGBuildup not yet
+    (line,) = PlayerState.from_dict(old).seasons
+    new = state.seasons[0]
+    assert new.xg_buildup > 0 and (line.league, line.npxg, line.xg_buildup) == (new.league, 0.0, 0.0)
+    assert PlayerState.from_dict(state.to_dict()).seasons == state.seasons  # the new form round-trips

@@ -9,7 +9,7 @@ import pytest
 from producers.exceptions import CsvFormatError
 from producers.names import ClubAliases
 from producers.stats import resolve_stats
-from producers.stats_match import PlayerIndex
+from producers.stats_match import CAREER_END_AGE, PlayerIndex, carried_clubs
 from producers.stats_rows import BadRow, read_stats_rows
 from schemas.season_stats import season_end
 from tests.stats_samples import stats_row, transfer, write_stats
@@ -236,3 +236,69 @@ def test_team_aliases_are_learned_from_players_matched_on_their_own(tmp_path: Pa
     rows.append(stats_row(20, "Jonas Hector", "FC Cologne", 2020))
     assert resolved(tmp_path, index, rows)["Jonas Hector"] == "p-a"
     assert index.teams["fc cologne"] == "1. FC Köln"
+
+
+def test_word_order_does_not_matter(tmp_path: Path) -> None:
+    index = index_of(transfer("p-l", "Chung-yong Lee", "Bolton Wanderers", "Crystal Palace", 2014))
+    rows = [stats_row(1, "Lee Chung-yong", "Crystal Palace", 2015)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-l"]
+
+
+def test_a_club_is_carried_forward_to_the_next_move(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-old", "Tuta", "Venezia", "Atletico Paranaense", 1999, age=24),
+        transfer("p-new", "Tuta", "Sao Paulo B", "Eintracht Frankfurt", 2018, age=19),
+    )
+    rows = [stats_row(1, "Tuta", "Eintracht Frankfurt", season) for season in (2020, 2021, 2022)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-new"] * 3
+
+
+def test_a_club_is_not_carried_past_the_next_move_nor_past_a_career(tmp_path: Path) -> None:
+    moves = [
+        transfer("p-a", "Jan Nowak", "Lech", "Hamburger SV", 2012, age=24),
+        transfer("p-a", "Jan Nowak", "Hamburger SV", "Schalke 04", 2016, age=28),
+    ]
+    carried = carried_clubs(moves)
+    assert {(2014, "Hamburger SV"), (2018, "Schalke 04")} <= carried
+    assert (2016, "Hamburger SV") not in carried  # the seller of the 2016 move covers 2015-2016
+    assert max(season for season, club in carried if club == "Schalke 04") == 2016 + CAREER_END_AGE - 28
+    index = index_of(*moves, transfer("p-b", "Jan Nowak", "Wisla", "Werder Bremen", 2010, age=36))
+    rows = [stats_row(1, "Jan Nowak", "Hamburger SV", 2018), stats_row(2, "Jan Nowak", "Werder Bremen", 2016)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert result.events == [] and result.ambiguous == 2  # two namesakes, neither there then
+
+
+def test_direct_evidence_beats_a_club_carried_forward(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-early", "Marco Rossi", "Parma", "Juventus", 2010, age=20),
+        transfer("p-late", "Marco Rossi", "Bari", "Juventus", 2019, age=22),
+    )
+    result = resolve_stats(
+        [write_stats(tmp_path / "s.csv", [stats_row(1, "Marco Rossi", "Juventus", 2019)])], index
+    )
+    assert [e.player_id for e in result.events] == ["p-late"]
+
+
+def test_clubs_are_carried_for_a_short_form_that_keeps_the_surname_only(tmp_path: Path) -> None:
+    index = index_of(
+        transfer("p-ad", "Aritz Aduriz", "Valencia", "Athletic Bilbao", 2012, age=31),
+        transfer("p-vi", "Vicente", "Levante", "Valencia", 2000, age=19),
+    )
+    rows = [stats_row(1, "Aduriz", "Athletic Club", 2015), stats_row(2, "Vicente Esquerdo", "Valencia", 2019)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-ad"]
+    assert result.unmatched_reasons == {"club/season not found": 1}  # never guessed from "Vicente"
+
+
+def test_unmatched_rows_say_why(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Kevin Stone", "Leeds", "Everton", 2016))
+    rows = [
+        stats_row(1, "Nobody Known", "Everton", 2016),
+        stats_row(2, "Kevin Stone", "Everton", 2016),
+        stats_row(3, "Kevin Stone", "Lille", 2016),  # a namesake in the stats file: clubs decide
+    ]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert (result.matched, result.unmatched) == (1, 2)
+    assert result.unmatched_reasons == {"name not found": 1, "club/season not found": 1}
