@@ -274,6 +274,14 @@ class Settings(BaseSettings):
         ge=50,
         description="Most recent paid transfers held out to compare champion and challenger.",
     )
+    retrain_prefetch_s: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds between the idle retrainer's reads and replays of the history published since"
+            " (a retrain then starts from there); 0: read only when a retrain starts."
+        ),
+    )
     retrain_lock_ttl_s: float = Field(
         default=60.0,
         gt=0,
