@@ -121,6 +121,19 @@ class Settings(BaseSettings):
         ge=0,
         description="Faust's broker_max_poll_records for the worker: most records a fetch gives (0: all).",
     )
+    worker_producer_linger_ms: float = Field(
+        default=20.0,
+        ge=0,
+        description=(
+            "Faust's producer_linger for the worker (ms): how long its producer (the player-state"
+            " changelog, one message per ingested event) gathers messages into one request."
+        ),
+    )
+    worker_producer_batch_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Faust's producer_max_batch_size for the worker: most bytes of one partition's batch.",
+    )
     worker_max_fetch_bytes: int = Field(
         default=1024**2,
         ge=1024,
