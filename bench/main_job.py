@@ -35,11 +35,11 @@ STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})[\] ]")
 RETRAIN = re.compile(r"timing trigger (\S+): train ([\d.]+)s register ([\d.]+)s (\w+) ([\d.]+)s")
 HISTORY = re.compile(r"training a challenger on (\d+) paid transfers.*history read in ([\d.]+)s")
 SERVING = re.compile(r"now serving \S+ version (\d+)")
-MARKS = {  # console line -> start-up step it ends
+MARKS = {  # console line -> start-up step it ends (the services start while the data is read)
     "flows page:": "cli start",
-    "Services": "up (broker, Redis, MLflow, services)",
-    " data: ": "data read",
-    "[ 1/": "history published, first model trained, window 1",
+    " data: ": "stack up, services spawned, data read",
+    "Services": "history published, first model trained, services ready",
+    "[ 1/": "window 1",
 }
 
 

@@ -95,11 +95,11 @@ def _run(
 ):  # noqa: ANN202
     from demo.demo import Hooks, run_demo
     from demo.scenario_cache import cached_scenario
-    from devstack.up import up
+    from devstack.up import start, wait_ready
 
     with console.status(f"Bringing the system up in namespace {settings.topic_prefix} ..."):
-        started = up(settings, workers=workers)
-    print_rows(started.rows)
+        already = start(settings, workers=workers)  # the services start while the data is read
+
     with console.status(f"Reading the data ({data.transfers or 'synthetic'})..."):
         base_until, last_season, plan = seasons
         cache = settings.state_dir / "cache" / "scenarios"  # the files are parsed once, then reused
@@ -123,8 +123,16 @@ def _run(
             _window_line(point)
             status.update(f"window {point.index + 1}/{point.total}: waiting for every stage...")
 
+        def services_ready() -> None:
+            status.update("Waiting for the services to be ready...")
+            print_rows(wait_ready(settings, already).rows)
+
         hooks = Hooks(
-            on_window=on_window, on_event=_event_line, alive=_alive(settings), explain=_explain(settings)
+            on_window=on_window,
+            on_event=_event_line,
+            alive=_alive(settings),
+            explain=_explain(settings),
+            services_ready=services_ready,
         )
         return run_demo(settings, scenario, out_dir, hooks)
 

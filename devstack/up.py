@@ -86,6 +86,16 @@ def _same(running: Spec, wanted: Spec) -> bool:
 
 def up(settings: Settings, workers: int = 1, sink: bool = True) -> UpResult:
     """Start what is not running; returns once every service is ready. Idempotent."""
+    return wait_ready(settings, start(settings, workers, sink))
+
+
+def start(settings: Settings, workers: int = 1, sink: bool = True) -> bool:
+    """The stack up and its topics made, the services spawned: True when they already ran.
+
+    Returns without waiting for the services to be ready (``wait_ready``): their start-up
+    (imports, group joins) takes a minute on busy cores, which a caller can spend on work of
+    its own that needs only Kafka, Redis and MLflow.
+    """
     LocalStack(settings).up()
     ensure_topics(settings)
     spec_path, pid_file, log_file = _paths(settings)
@@ -108,6 +118,11 @@ def up(settings: Settings, workers: int = 1, sink: bool = True) -> UpResult:
             log_file,
             cwd=PROJECT_ROOT,
         )
+    return already
+
+
+def wait_ready(settings: Settings, already: bool) -> UpResult:
+    """Once every service started by ``start`` is ready (deadline: MLOPS_FC_UP_READY_TIMEOUT_S)."""
     rows, version = _wait_ready(settings, settings.up_ready_timeout_s)
     return UpResult(already, rows, version)
 

@@ -11,9 +11,10 @@ from monitoring.exceptions import DriftError, DriftPublishError, ReportPathError
 from monitoring.feature_check import FeatureDriftResult, feature_drift
 from monitoring.monitor import DriftMonitor
 from monitoring.reference import Reference, ReferenceSource, StoreReferences
-from monitoring.reports import FileReports, ReportSink, report_path, resolve_report
+from monitoring.reports import BackgroundReports, FileReports, ReportSink, report_path, resolve_report
 
 __all__ = [
+    "BackgroundReports",
     "DriftConfig",
     "DriftError",
     "DriftMonitor",

@@ -12,11 +12,12 @@ from modelstore.lifecycle import Registry
 from modelstore.redis_cache import ModelCache
 from monitoring.calibration import Calibrator
 from monitoring.config import DriftConfig
+from monitoring.feature_check import preload
 from monitoring.live_evidence import LiveEvidence, calibration_config
 from monitoring.loop import MonitorLoop, MonitorTopics
 from monitoring.monitor import DriftMonitor
 from monitoring.reference import StoreReferences
-from monitoring.reports import FileReports
+from monitoring.reports import BackgroundReports, FileReports, ReportSink
 from monitoring.shadow_decider import ShadowConfig, ShadowDecider
 from monitoring.shadow_pairs import RedisPairs
 from monitoring.state import SavedState
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 SHADOW_SOURCE = "shadow-judge"
 
 
-def build_monitor(settings: Settings, evidence: LiveEvidence | None = None) -> DriftMonitor:
+def build_monitor(
+    settings: Settings, evidence: LiveEvidence | None = None, reports: ReportSink | None = None
+) -> DriftMonitor:
     """The pure monitor over the Redis model cache (same key prefix as the workers)."""
     references = StoreReferences(
         store=ModelCache(redis_client(settings), prefix=settings.topic_prefix),
@@ -38,7 +41,7 @@ def build_monitor(settings: Settings, evidence: LiveEvidence | None = None) -> D
     return DriftMonitor(
         DriftConfig.from_settings(settings),
         references,
-        FileReports(settings.state_dir, settings.drift_reports_keep),
+        reports or FileReports(settings.state_dir, settings.drift_reports_keep),
         observers=() if evidence is None else (evidence,),
     )
 
@@ -46,7 +49,9 @@ def build_monitor(settings: Settings, evidence: LiveEvidence | None = None) -> D
 def build_loop(settings: Settings) -> MonitorLoop:
     """The monitor with its consumer (group ``<topic_prefix><monitor_group_id>``) and producer."""
     evidence = LiveEvidence(Calibrator(calibration_config(settings)))
-    monitor = build_monitor(settings, evidence)
+    # The HTML of a drift event is written beside the loop: the event goes out without waiting.
+    reports = BackgroundReports(settings.state_dir, settings.drift_reports_keep)
+    monitor = build_monitor(settings, evidence, reports)
     store = redis_client(settings)
     if not monitor.refresh():
         log.warning("no model %s in Redis yet: drift checks start with the first one", settings.model_name)
@@ -62,6 +67,7 @@ def build_loop(settings: Settings) -> MonitorLoop:
         ),
         after_batch=lambda: evidence.flush(store, settings.topic_prefix, settings.model_name),
         shadow=build_shadow_decider(settings, producer) if settings.promotion == "shadow" else None,
+        on_stop=reports.close,
     )
 
 
@@ -89,6 +95,7 @@ def run_monitor(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    preload()  # Evidently, while the loop connects and joins its group
     loop = build_loop(settings)
     loop.run(stop)
     stats = loop.monitor.stats

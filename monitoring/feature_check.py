@@ -18,6 +18,8 @@ check's HTML is saved, i.e. when it raised a drift event.
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +28,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from evidently import DataDefinition, Dataset, Report
-from evidently.legacy.calculations.stattests import get_stattest
-from evidently.legacy.core import ColumnType
-from evidently.metrics import ValueDrift
 
+# Evidently is imported where it is used: its import takes 5-11 s on the shared cores, which
+# the monitor's start (up's readiness) need not wait for. preload() imports it beside the start.
+EVIDENTLY_MODULES = ("evidently", "evidently.legacy.calculations.stattests", "evidently.metrics")
 CATEGORICAL_MAX_VALUES = 5
 NUMERIC_METHOD = "wasserstein"
 FEW_VALUES_METHOD = "jensenshannon"
@@ -62,6 +63,17 @@ class FeatureDriftResult:
     def save_html(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.snapshot.save_html(str(path))
+
+
+def preload() -> threading.Thread:
+    """Import Evidently in a thread of its own; a check that comes first waits for it (import lock)."""
+    thread = threading.Thread(
+        target=lambda: [importlib.import_module(name) for name in EVIDENTLY_MODULES],
+        name="evidently-import",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def choose_methods(reference: pd.DataFrame, columns: Sequence[str]) -> dict[str, str]:
@@ -101,6 +113,9 @@ def feature_drift(
 
 def _column_score(reference: pd.Series, current: pd.Series, method: str, threshold: float) -> float:
     """ValueDrift's score of one column: inf as missing, missing dropped, then the stattest."""
+    from evidently.legacy.calculations.stattests import get_stattest
+    from evidently.legacy.core import ColumnType
+
     ref = reference.astype("float64").replace([-np.inf, np.inf], np.nan).dropna()
     cur = current.astype("float64").replace([-np.inf, np.inf], np.nan).dropna()
     if ref.empty or cur.empty:
@@ -113,6 +128,9 @@ def evidently_report(
     reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str], column_threshold: float
 ) -> Any:
     """The Evidently report (a snapshot) of ``columns``: ValueDrift per feature, as scored above."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
     names = list(columns)
     methods = choose_methods(reference, names)
     definition = DataDefinition(numerical_columns=names)

@@ -106,6 +106,7 @@ class MonitorLoop:
     state: SavedState | None = None  # where windows are kept across a clean restart
     after_batch: Callable[[], None] | None = None  # e.g. calibrated bounds and label health to Redis
     shadow: ShadowDecider | None = None  # shadow verdicts (MLOPS_FC_PROMOTION=shadow)
+    on_stop: Callable[[], None] | None = None  # e.g. wait for the drift reports still being written
     _loop: ConsumeLoop[Event] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -137,6 +138,8 @@ class MonitorLoop:
             self._loop.run(self.topics.inputs, stop)
         finally:
             self.producer.flush(self.flush_timeout_s)
+            if self.on_stop is not None:
+                self.on_stop()
             if self.state is not None and self._loop.stopped_between_batches:
                 self.state.save(self.monitor)
             else:

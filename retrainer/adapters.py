@@ -4,14 +4,12 @@ and the challenger trained on the whole of transfers.completed."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import cast
 
-import pandas as pd
 import redis
 
-from features.training_set import TrainingSetBuilder
-from features.update import PlayerEvent
 from modelstore.artifact import ModelArtifact
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import (
@@ -27,6 +25,7 @@ from retrainer.challenger import Comparison, compare
 from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
 from retrainer.history import HistoryReader
 from retrainer.ports import Decision, OutcomeStatus
+from retrainer.replay import HistoryReplay
 from retrainer.window import TrainingWindow
 from stack.settings import Settings
 
@@ -109,13 +108,28 @@ class HistoryChallengers:
         self.settings = settings
         self.window = window
         self.history = HistoryReader(settings)  # keeps what it read: later retrains read what is new
-        self._replayed: list[PlayerEvent] = []
-        self._builder = TrainingSetBuilder()
+        self.replay = HistoryReplay()  # and replays what is new on top of the last replay
+        self._busy = threading.Lock()  # one reader of the history at a time: a retrain or prepare()
+
+    def prepare(self) -> None:
+        """Read and replay the history published so far, ahead of the next retrain.
+
+        Between drift events the retrainer is idle while the services work through a window:
+        reading and replaying then leaves a retrain only what came since. The frame a retrain
+        trains on is the same either way (the replay of everything up to its read).
+        """
+        with self._busy:
+            stats, transfers, _ = self.history.read_parts()
+            self.replay.update(stats, transfers)
 
     def challenge(self, champion: ModelArtifact | None, tags: dict[str, str]) -> tuple[Comparison, int]:
+        with self._busy:
+            return self._challenge(champion, tags)
+
+    def _challenge(self, champion: ModelArtifact | None, tags: dict[str, str]) -> tuple[Comparison, int]:
         started = time.monotonic()
-        events, undecodable = self.history.read()  # season records, then transfers
-        frame = self._training_set(events)
+        stats, transfers, undecodable = self.history.read_parts()
+        frame = self.replay.frame(stats, transfers)
         log.info(
             "drift event %s: training a challenger on %d paid transfers (window %s, champion %s; "
             "history read in %.1fs)",
@@ -135,19 +149,3 @@ class HistoryChallengers:
             tags=tags,
         )
         return comparison, undecodable
-
-    def _training_set(self, events: list[PlayerEvent]) -> pd.DataFrame:
-        """build_training_set(events), replaying only the events after those of the last call.
-
-        Later events extend the last replay when the history read before is still the start
-        of this one (same events, same order: nothing arrived out of order); otherwise the
-        whole history is replayed again.
-        """
-        done = self._replayed
-        extends = len(done) <= len(events) and all(a is b for a, b in zip(done, events, strict=False))
-        if not extends:
-            self._builder = TrainingSetBuilder()
-            done = []
-        self._builder.extend(events[len(done) :])
-        self._replayed = list(events)
-        return self._builder.frame()

@@ -17,7 +17,11 @@ from stack.settings import Settings
 
 
 def build_handler(
-    settings: Settings, producer: Producer, stop: threading.Event, source: str
+    settings: Settings,
+    producer: Producer,
+    stop: threading.Event,
+    source: str,
+    challengers: HistoryChallengers | None = None,
 ) -> LockedHandler:
     """The handler behind the retrain lock; connects to nothing until the first trigger."""
     redis = redis_client(settings)
@@ -32,7 +36,7 @@ def build_handler(
         champions=RedisChampion(registry),
         cooldown=RedisCooldown(redis, f"{settings.topic_prefix}mlops-fc:retrainer:last-retrain"),
         lock=lock,
-        challengers=HistoryChallengers(settings, window),
+        challengers=challengers or HistoryChallengers(settings, window),
         window=window,
         cooldown_s=settings.retrain_cooldown_s,
         promotion=settings.promotion,

@@ -76,11 +76,16 @@ class HistoryReader:
 
     def read(self) -> tuple[list[PlayerEvent], int]:
         """Season records, then transfers in time order, as read_history returns them."""
+        stats, transfers, undecodable = self.read_parts()
+        return [*stats, *transfers], undecodable
+
+    def read_parts(self) -> tuple[list[PlayerSeasonStats], list[TransferCompleted], int]:
+        """The season records and the transfers, each in time order, and the undecodable count."""
         _read_more(self.settings, PLAYERS_SEASON_STATS, PlayerSeasonStats, self.timeout, self._stats)
         _read_more(self.settings, TRANSFERS_COMPLETED, TransferCompleted, self.timeout, self._transfers)
         stats = sorted(self._stats.events, key=lambda s: (s.known_at, s.player_id, s.season, s.team))
         transfers = sorted(self._transfers.events, key=lambda t: (t.transferred_at, t.transfer_id))
-        return [*stats, *transfers], self._stats.undecodable + self._transfers.undecodable
+        return stats, transfers, self._stats.undecodable + self._transfers.undecodable
 
 
 def _read_topic(settings: Settings, spec: TopicSpec, cls: type[E], timeout: float) -> tuple[list[E], int]:

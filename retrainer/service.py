@@ -16,9 +16,11 @@ from typing import cast
 
 from confluent_kafka import Message
 
+from retrainer.adapters import HistoryChallengers
 from retrainer.bootstrap import build_handler
 from retrainer.handler import Outcome
 from retrainer.trigger import Trigger
+from retrainer.window import TrainingWindow
 from schemas.codec import decode
 from schemas.commands import RetrainRequested
 from schemas.monitoring import DriftDetected
@@ -48,7 +50,13 @@ def run_retrainer(
         **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS},
     )
     producer = make_producer(settings)
-    handler = build_handler(settings, producer, stop, source=SOURCE)
+    challengers = HistoryChallengers(settings, TrainingWindow.parse(settings.retrain_window))
+    handler = build_handler(settings, producer, stop, source=SOURCE, challengers=challengers)
+    if settings.retrain_prefetch_s > 0:
+        threading.Thread(
+            target=_prefetch, args=(challengers, settings.retrain_prefetch_s, stop), name="history-prefetch",
+            daemon=True,
+        ).start()  # fmt: skip
 
     def handle(_message: Message, event: RetrainTrigger) -> None:
         if event.model_name != settings.model_name:
@@ -73,6 +81,15 @@ def run_retrainer(
         loop.run([settings.topic(MONITORING_DRIFT.name)], stop)
     finally:
         producer.flush(30)
+
+
+def _prefetch(challengers: HistoryChallengers, every_s: float, stop: threading.Event) -> None:
+    """Read and replay what was published since, every ``every_s`` until stopped (never fatal)."""
+    while not stop.wait(every_s):
+        try:
+            challengers.prepare()
+        except Exception:  # noqa: BLE001 - a retrain reads for itself: an outage only costs time there
+            log.warning("reading the history ahead of a retrain failed; trying again", exc_info=True)
 
 
 def _decode(message: Message) -> RetrainTrigger:

@@ -121,6 +121,19 @@ class Settings(BaseSettings):
         ge=0,
         description="Faust's broker_max_poll_records for the worker: most records a fetch gives (0: all).",
     )
+    worker_producer_linger_ms: float = Field(
+        default=20.0,
+        ge=0,
+        description=(
+            "Faust's producer_linger for the worker (ms): how long its producer (the player-state"
+            " changelog, one message per ingested event) gathers messages into one request."
+        ),
+    )
+    worker_producer_batch_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Faust's producer_max_batch_size for the worker: most bytes of one partition's batch.",
+    )
     worker_max_fetch_bytes: int = Field(
         default=1024**2,
         ge=1024,
@@ -274,6 +287,14 @@ class Settings(BaseSettings):
         default=1000,
         ge=50,
         description="Most recent paid transfers held out to compare champion and challenger.",
+    )
+    retrain_prefetch_s: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds between the idle retrainer's reads and replays of the history published since"
+            " (a retrain then starts from there); 0: read only when a retrain starts."
+        ),
     )
     retrain_lock_ttl_s: float = Field(
         default=60.0,

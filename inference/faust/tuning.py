@@ -18,5 +18,7 @@ def faust_tuning(settings: Settings) -> dict[str, Any]:
         "stream_buffer_maxsize": settings.worker_stream_buffer_maxsize,
         "broker_max_poll_records": settings.worker_max_poll_records or None,  # 0: Faust's no limit
         "consumer_max_fetch_size": settings.worker_max_fetch_bytes,
+        "producer_linger": settings.worker_producer_linger_ms / 1000.0,  # Faust takes seconds
+        "producer_max_batch_size": settings.worker_producer_batch_bytes,
         "Monitor": LeanMonitor,
     }

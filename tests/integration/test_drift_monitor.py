@@ -187,7 +187,10 @@ def test_shifted_features_and_larger_errors_give_drift_events(
     top = sorted(feature.scores, key=feature.scores.__getitem__, reverse=True)[: len(SHIFTS)]
     assert set(top) == set(SHIFTS)
     assert feature.report_uri is not None
-    assert resolve_report(monitor_settings.state_dir, feature.report_uri).stat().st_size > 10_000
+    html = resolve_report(monitor_settings.state_dir, feature.report_uri)
+    # Written beside the loop (monitoring.reports.BackgroundReports), whole or not at all.
+    running.wait(html.exists, "the drift report written")
+    assert html.stat().st_size > 10_000
 
     for event in performance:
         assert event.online_error is not None and event.reference_error is not None

@@ -9,8 +9,9 @@ test reuses them.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -21,7 +22,14 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from modelstore import ArtifactMetadata, InMemoryModelStore, ModelArtifact, sign_artifact
-from monitoring import DriftConfig, DriftMonitor, FileReports, StoreReferences, resolve_report
+from monitoring import (
+    BackgroundReports,
+    DriftConfig,
+    DriftMonitor,
+    FileReports,
+    StoreReferences,
+    resolve_report,
+)
 from monitoring.feature_check import FeatureDriftResult, feature_drift
 from monitoring.monitor import FeatureCheck
 from schemas.monitoring import DriftDetected
@@ -283,6 +291,38 @@ def test_shifted_features_raise_one_feature_event_naming_them(
     html = resolve_report(tmp_path, event.report_uri)
     assert html.stat().st_size > 10_000 and "market_league_log_fee" in html.read_text(encoding="utf-8")
     assert monitor.window_sizes()[0] == 100  # a fresh window holds only the rows after the event
+
+
+def test_background_reports_emit_the_event_before_its_html_is_written(
+    store: InMemoryModelStore, artifact: ModelArtifact, tmp_path: Path
+) -> None:
+    reports = BackgroundReports(tmp_path)
+    monitor = DriftMonitor(small_config(), StoreReferences(store, MODEL, KEY), reports, check=HeldCheck())
+    assert monitor.refresh()
+    events = feed(monitor, stream(artifact, 500, seed=12, shift=SHIFTS), labels=False)
+    assert len(events) == 1 and events[0].report_uri == f"reports/{events[0].event_id}.html"
+    path = tmp_path / events[0].report_uri
+    assert not path.exists()  # the report is still being built: the event did not wait for it
+    HeldCheck.release.set()
+    reports.close()  # waits for the reports being written
+    assert path.stat().st_size > 10_000 and "market_league_log_fee" in path.read_text(encoding="utf-8")
+
+
+class HeldCheck:
+    """feature_drift, whose report is built only once the test releases it."""
+
+    release = threading.Event()
+
+    def __call__(
+        self, reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str], threshold: float
+    ) -> FeatureDriftResult:
+        result = feature_drift(reference, current, columns, threshold)
+
+        def held() -> object:
+            assert HeldCheck.release.wait(60)
+            return result.report()
+
+        return replace(result, report=held)
 
 
 def test_at_most_one_feature_event_per_window(store: InMemoryModelStore, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 
 from features.training_set import TrainingSetBuilder, build_training_set
-from features.update import PlayerEvent
 from producers.synthetic import generate
 from retrainer.adapters import HistoryChallengers
 from retrainer.window import TrainingWindow
@@ -24,14 +23,12 @@ def test_an_extended_replay_is_the_full_replay() -> None:
 
 
 def test_the_retrainer_replays_only_what_is_new_unless_the_history_changed() -> None:
-    events: list[PlayerEvent] = [
-        e for e in generate(4, range(2010, 2014), 80) if isinstance(e, TransferCompleted)
-    ]
-    challengers = HistoryChallengers(Settings(), TrainingWindow.parse("all"))
-    pd.testing.assert_frame_equal(challengers._training_set(events[:100]), build_training_set(events[:100]))
-    pd.testing.assert_frame_equal(challengers._training_set(events), build_training_set(events))
-    assert challengers._builder.applied == len(events)  # the second call replayed only the rest
+    events = [e for e in generate(4, range(2010, 2014), 80) if isinstance(e, TransferCompleted)]
+    replay = HistoryChallengers(Settings(), TrainingWindow.parse("all")).replay
+    pd.testing.assert_frame_equal(replay.frame([], events[:100]), build_training_set(events[:100]))
+    pd.testing.assert_frame_equal(replay.frame([], events), build_training_set(events))
+    assert replay.full_replays == 0  # the second call replayed only the rest
 
     changed = [events[1], events[0], *events[2:]]  # an earlier part differs: replayed anew
-    pd.testing.assert_frame_equal(challengers._training_set(changed), build_training_set(changed))
-    assert challengers._builder.applied == len(changed)
+    pd.testing.assert_frame_equal(replay.frame([], changed), build_training_set(changed))
+    assert replay.full_replays == 1
