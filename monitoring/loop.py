@@ -113,6 +113,7 @@ class MonitorLoop:
             decode=self._decode,
             handle=self._handle,
             finish=self._publish,
+            idle=self._idle,
             name="drift monitor",
             batch_size=self.batch_size,
             poll_timeout_s=self.poll_timeout_s,
@@ -193,6 +194,11 @@ class MonitorLoop:
         self._publish_drift()
         if self.shadow is not None:
             self.shadow.decide()  # through the registry: its events are delivered before it returns
+
+    def _idle(self) -> None:
+        """No message came: a challenger past its maximum time in shadow is judged anyway."""
+        if self.shadow is not None:
+            self.shadow.decide_if_overdue()
 
     def _publish_drift(self) -> None:
         if not self._unsent:
