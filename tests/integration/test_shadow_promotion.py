@@ -52,9 +52,12 @@ from tests.flow_helpers import (
     ResultCollector,
     collecting,
     history,
+    metrics_url,
     publish,
     publish_in_order,
     running_workers,
+    sample,
+    scrape,
     serving_version,
 )
 from tests.integration.test_drift_monitor import RunningLoop
@@ -278,6 +281,11 @@ def test_a_challenger_whose_labels_stop_is_rejected_at_its_maximum_time_with_the
             lambda: decider.pointer is not None and decider.pairs.count(decider.pointer.session) == paid,
             "every labelled pair counted",
         )
+        # The worker counted what it scored in shadow, on the /metrics Prometheus scrapes.
+        figures = scrape(metrics_url(worker))
+        assert sample(figures, "mlops_fc_worker_shadow_model_version") == 2
+        assert (sample(figures, "mlops_fc_worker_shadow_predictions_total") or 0) >= paid
+        assert sample(figures, "mlops_fc_worker_shadow_errors_total") == 0
         # Every message of the stream is handled: from now on only the monitor's idle timer
         # can take the verdict. Its clock jumps past the maximum time in shadow.
         decider.clock = lambda: time.time() + settings.shadow_max_age_s
