@@ -146,6 +146,7 @@ def _gauges(
     state = metrics.state
     state.model_version = replica.serving_version
     state.drift_counts = lambda: dict(replica.drift_counts)
+    state.decision_counts = lambda: dict(replica.decision_counts)
     state.lag = flows.lag_by_group
     state.in_flight = lambda: correlator.in_flight
     state.champion = lambda: watch.view.champion

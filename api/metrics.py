@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from consumers.replica import DECISIONS
 from schemas.predictions import PredictionResult
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -25,6 +26,7 @@ class StateGauges:
 
     model_version: Callable[[], str | None] = lambda: None
     drift_counts: Callable[[], dict[str, int]] = dict
+    decision_counts: Callable[[], dict[str, int]] = dict  # consumers.replica.DECISIONS values
     lag: Callable[[], list[tuple[str, str, int]]] = list
     in_flight: Callable[[], int] = lambda: 0
     champion: Callable[[], str | None] = lambda: None
@@ -56,6 +58,15 @@ class _StateCollector(Collector):
         for kind in ("feature", "performance"):
             drift.add_metric([kind], float(counts.get(kind, 0)))
         yield drift
+        decisions = CounterMetricFamily(
+            "mlops_fc_model_decisions",
+            "Model lifecycle decisions on models.lifecycle (shadowed, promoted, rejected, rolled_back).",
+            labels=["decision"],
+        )
+        decided = self.state.decision_counts()
+        for decision in DECISIONS.values():
+            decisions.add_metric([decision], float(decided.get(decision, 0)))
+        yield decisions
         lag = GaugeMetricFamily(
             "mlops_fc_consumer_lag", "Messages a consumer group has yet to read.", labels=["group", "topic"]
         )

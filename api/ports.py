@@ -52,6 +52,10 @@ class Models(Protocol):
 
     def rollback(self, version: str, reason: str) -> dict[str, Any]: ...
 
+    def shadow(self) -> dict[str, Any] | None:
+        """The shadow slot (version, role, champion, since) and its labelled pairs so far."""
+        ...
+
     def version_detail(self, version: str) -> tuple[dict[str, Any], dict[str, str]] | None:
         """(the version as ``versions()`` lists it, its training run's parameters); None if unknown."""
         ...

@@ -74,6 +74,24 @@ class MlflowModels:
     def champion_version(self) -> str | None:
         return self.registry.champion()
 
+    def shadow(self) -> dict[str, Any] | None:
+        """The model scoring in shadow now, its role, and the labelled pairs judged so far."""
+        from datetime import UTC, datetime
+
+        registry = self.registry
+        with redis_errors("reading the shadow slot"):
+            pointer = registry.current_shadow()
+            if pointer is None:
+                return None
+            pairs = registry.cache.shadow_pairs(registry.name, pointer.session)
+        return {
+            "version": pointer.version,
+            "role": pointer.role,
+            "champion": pointer.champion,
+            "since": datetime.fromtimestamp(pointer.since, UTC).isoformat(),
+            "pairs": pairs,
+        }
+
     def promote(self, version: str, reason: str) -> dict[str, Any]:
         with self._changing, redis_errors("publishing the model"):
             event = self.registry.promote_existing(version, reason=reason)

@@ -54,6 +54,15 @@ def _event_time(event: PlayerRecord | TransferCompleted) -> datetime:
     return event.as_of if isinstance(event, PlayerRecord) else event.transferred_at
 
 
+# Model decisions counted for /metrics (and the dashboard's annotations), by lifecycle event.
+DECISIONS = {
+    "ModelShadowed": "shadowed",
+    "ModelPromoted": "promoted",
+    "ModelRejected": "rejected",
+    "ModelRolledBack": "rolled_back",
+}
+
+
 @dataclass
 class Replica:
     """Folded state; ``apply`` runs in the reader thread, reads come from the event loop."""
@@ -64,6 +73,7 @@ class Replica:
     seasons_of: dict[str, dict[tuple[int, str], PlayerSeasonStats]] = field(default_factory=dict)
     timeline: deque[Event] = field(default_factory=lambda: deque(maxlen=TIMELINE_SIZE))
     drift_counts: Counter[str] = field(default_factory=Counter)
+    decision_counts: Counter[str] = field(default_factory=Counter)  # by DECISIONS value
     skipped: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -115,6 +125,8 @@ class Replica:
             self.drift_counts[event.kind] += 1
         elif event.event_type.startswith("Model"):
             self.timeline.append(event)
+            if (decision := DECISIONS.get(event.event_type)) is not None:
+                self.decision_counts[decision] += 1
 
     def player(self, player_id: str) -> PlayerView | None:
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -24,6 +25,16 @@ LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
+class ShadowCounts(Protocol):
+    """What the figures read of inference/shadow_model.ShadowHolder."""
+
+    @property
+    def version(self) -> str | None: ...
+
+    scored: int
+    failures: int
+
+
 @dataclass
 class ModelFigures:
     """Read from the worker's model holder at scrape time."""
@@ -31,6 +42,15 @@ class ModelFigures:
     version: Callable[[], str | None] = lambda: None
     swaps: Callable[[], int] = lambda: 0
     refused: Callable[[], int] = lambda: 0
+    shadow_version: Callable[[], str | None] = lambda: None  # inference/shadow_model.ShadowHolder
+    shadow_scored: Callable[[], int] = lambda: 0
+    shadow_failures: Callable[[], int] = lambda: 0
+
+    def follow_shadow(self, shadow: ShadowCounts) -> None:
+        """Read the shadow model's version and counts at scrape time."""
+        self.shadow_version = lambda: shadow.version
+        self.shadow_scored = lambda: shadow.scored
+        self.shadow_failures = lambda: shadow.failures
 
 
 class _StateCollector(Collector):
@@ -57,6 +77,7 @@ class _StateCollector(Collector):
         )
         refused.add_metric([], float(self.model.refused()))
         yield refused
+        yield from self._shadow()
         lag = GaugeMetricFamily(
             "mlops_fc_worker_lag",
             "Messages on this worker's partitions not yet handled (requests: not yet answered).",
@@ -65,6 +86,27 @@ class _StateCollector(Collector):
         for topic, value in dict(self.lag).items():  # a copy: the event loop replaces entries
             lag.add_metric([topic], float(value))
         yield lag
+
+    def _shadow(self) -> Iterator[Metric]:
+        shadow = self.model.shadow_version()
+        version = GaugeMetricFamily(
+            "mlops_fc_worker_shadow_model_version",
+            "Model version this worker scores in shadow (challenger or guard); 0 when none.",
+        )
+        version.add_metric([], float(shadow) if shadow and shadow.isdigit() else 0.0)
+        yield version
+        scored = CounterMetricFamily(
+            "mlops_fc_worker_shadow_predictions",
+            "Requests scored in shadow (results for predictions.shadow, never predictions.results).",
+        )
+        scored.add_metric([], float(self.model.shadow_scored()))
+        yield scored
+        errors = CounterMetricFamily(
+            "mlops_fc_worker_shadow_errors",
+            "Batches the shadow model failed to score (the champion's results went out regardless).",
+        )
+        errors.add_metric([], float(self.model.shadow_failures()))
+        yield errors
 
 
 @dataclass

@@ -61,6 +61,8 @@ def assemble(
     metrics.model.version = lambda: holder.version  # read at scrape time
     metrics.model.swaps = lambda: len(holder.swaps)
     metrics.model.refused = lambda: len(holder.refused)
+    if clients.shadow is not None:
+        metrics.model.follow_shadow(clients.shadow)
     consumer = cast(Callable[[], GroupConsumer], lambda: app.consumer)  # built once the app starts
     source = f"{SOURCE}/{worker_name}"  # results name the worker that scored them
     bounds = clients.interval_bounds or IntervalBounds(None)

@@ -19,15 +19,19 @@ from mlflow import MlflowClient
 from modelstore.artifact import ModelArtifact
 from modelstore.exceptions import ArtifactSignatureError, PromotionRefusedError
 from modelstore.mlflow_registry import (
+    TAG_VERDICT,
     RegisteredArtifact,
     champion_version,
     download_blob,
     ensure_experiment,
     log_and_register,
     set_champion,
+    set_version_tag,
+    version_tags,
 )
 from modelstore.redis_cache import ModelCache
 from modelstore.shadow import ShadowPointer, ShadowSlot
+from modelstore.shadow_reconcile import Reconciled, reconcile
 from modelstore.signing import blob_sha256
 from modelstore.verify import verify_servable
 from schemas.codec import encode
@@ -182,6 +186,7 @@ class Registry:
         before = self.shadows.get()
         replaces = before.version if before is not None and before.role == "challenger" else None
         key = self.cache.store(self.name, blob, version)
+        set_version_tag(self.client, self.name, version, TAG_VERDICT, "shadow")  # it may come back
         self.shadows.put(ShadowPointer(version, "challenger", champion, time.time()))
         event = ModelShadowed(
             source=self.source,
@@ -203,6 +208,24 @@ class Registry:
             return False
         self.shadows.clear()
         return True
+
+    def reconcile_shadow(self) -> Reconciled:
+        """Settle a shadow slot that a crash between a verdict and the slot's update left behind."""
+        pointer = self.shadows.get()
+        if pointer is None:
+            return reconcile(None, None, rejected=False)
+        champion = self.champion()
+        tags = version_tags(self.client, self.name, pointer.version)
+        settled = reconcile(pointer, champion, rejected=tags.get(TAG_VERDICT) == "rejected")
+        if settled.action == "guard" and champion is not None:
+            self._guard(pointer.champion, champion)
+        elif settled.action == "clear":
+            self.end_shadow(pointer)
+        if settled.action != "keep":
+            log.warning(
+                "shadow slot out of step with the registry: %s; slot %s", settled.reason, settled.action
+            )
+        return settled
 
     def _guard(self, previous: str | None, version: str) -> None:
         """After a promotion in shadow mode the previous champion scores on, in shadow."""
@@ -259,6 +282,7 @@ class Registry:
         evidence: ShadowEvidence | None = None,
     ) -> ModelRejected:
         """Announce that ``version`` stays registered but will not serve, and why."""
+        set_version_tag(self.client, self.name, version, TAG_VERDICT, "rejected")
         event = ModelRejected(
             source=self.source,
             model_name=self.name,

@@ -38,6 +38,9 @@ from modelstore.trust import dump_model, required_types
 CHAMPION_ALIAS = "champion"
 BLOB_DIR, BLOB_FILE = "mlfc", "artifact.mlfc"
 TAG_SHA256, TAG_BLOB_PATH = "mlfc.sha256", "mlfc.artifact_path"
+# The last live verdict on a version ("shadow" while judged, "rejected"): what a restarted
+# monitor compares the shadow slot with (modelstore/shadow_reconcile.py).
+TAG_VERDICT = "mlfc.verdict"
 _SIGNATURE_ROWS = 50
 _TRACKING_ENV = "MLFLOW_TRACKING_URI"
 

@@ -8,7 +8,7 @@ import redis
 
 from modelstore.exceptions import ArtifactNotFoundError
 from modelstore.ports import artifact_key, current_key
-from modelstore.shadow import ShadowSlot
+from modelstore.shadow import ShadowSlot, pair_keys, pairs_prefix
 
 # One round trip reads the pointer and the blob it names, so a publish between two GETs
 # can never pair a version with another version's bytes.
@@ -65,6 +65,10 @@ class ModelCache:
     def shadow_slot(self, name: str) -> ShadowSlot:
         """The pointer to the model scoring in shadow beside ``name``'s champion."""
         return ShadowSlot(self._redis, self.prefix, name)  # type: ignore[arg-type]
+
+    def shadow_pairs(self, name: str, session: str) -> int:
+        """Labelled pairs the monitor has counted so far for one shadow judgement."""
+        return int(self._redis.llen(pair_keys(pairs_prefix(self.prefix, name), session)[1]))
 
     def activate(self, name: str, version: str) -> str:
         key = self.key(name, version)

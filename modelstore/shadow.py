@@ -25,6 +25,17 @@ def shadow_key(prefix: str, name: str) -> str:
     return f"{prefix}model:{name}:shadow"
 
 
+def pairs_prefix(prefix: str, name: str) -> str:
+    """Where the monitor keeps the labelled pairs of each judgement (monitoring/shadow_pairs.py)."""
+    return f"{prefix}mlops-fc:shadow:{name}"
+
+
+def pair_keys(pairs_at: str, session: str) -> tuple[str, str]:
+    """(parts waiting for the rest of their pair, complete pairs) of one judgement."""
+    base = f"{pairs_at}:{session}"
+    return f"{base}:waiting", f"{base}:pairs"
+
+
 @dataclass(frozen=True)
 class ShadowPointer:
     version: str

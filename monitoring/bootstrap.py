@@ -10,6 +10,7 @@ from confluent_kafka import Producer
 
 from modelstore.lifecycle import Registry
 from modelstore.redis_cache import ModelCache
+from modelstore.shadow import pairs_prefix
 from monitoring.calibration import Calibrator
 from monitoring.config import DriftConfig
 from monitoring.feature_check import preload
@@ -74,11 +75,10 @@ def build_loop(settings: Settings) -> MonitorLoop:
 def build_shadow_decider(settings: Settings, producer: Producer) -> ShadowDecider:
     """The shadow verdicts, acting through the lifecycle registry (MLflow, Redis, Kafka)."""
     registry = Registry.connect(settings, producer, source=SHADOW_SOURCE)
+    registry.reconcile_shadow()  # a verdict cut short by a crash is finished before judging on
     decider = ShadowDecider(
         verdicts=registry,
-        pairs=RedisPairs(
-            redis_client(settings), f"{settings.topic_prefix}mlops-fc:shadow:{settings.model_name}"
-        ),
+        pairs=RedisPairs(redis_client(settings), pairs_prefix(settings.topic_prefix, settings.model_name)),
         config=ShadowConfig.from_settings(settings),
     )
     decider.refresh()

@@ -116,6 +116,7 @@ class MonitorLoop:
             decode=self._decode,
             handle=self._handle,
             finish=self._publish,
+            idle=self._idle,
             name="drift monitor",
             batch_size=self.batch_size,
             poll_timeout_s=self.poll_timeout_s,
@@ -196,12 +197,22 @@ class MonitorLoop:
         if self.after_batch is not None:
             self.after_batch()
         self._publish_drift()
-        if self.shadow is None:
-            return
+        if self.shadow is not None:
+            self._judged(self.shadow.decide)  # through the registry: its events delivered on return
+
+    def _idle(self) -> None:
+        """No message came: a challenger past its maximum time in shadow is judged anyway."""
+        if self.shadow is not None:
+            self._judged(self.shadow.decide_if_overdue)
+
+    @staticmethod
+    def _judged(verdict: Callable[[], object]) -> None:
+        """A verdict through MLflow: away, RegistryUnavailable (the loop retries with backoff);
+        refused, logged: the pairs stay in Redis and are judged again after the next batch."""
         try:
-            with registry_errors():  # MLflow away: RegistryUnavailable, the loop retries this finish
-                self.shadow.decide()  # through the registry: its events are delivered before it returns
-        except RegistryRefused as exc:  # the pairs stay in Redis: judged again after the next batch
+            with registry_errors():
+                verdict()
+        except RegistryRefused as exc:
             log.error("shadow verdict not carried out, judged again after the next batch: %s", exc)
 
     def _publish_drift(self) -> None:

@@ -8,7 +8,9 @@ Fed by the monitor's loop: champion results (predictions.results), shadow result
   monitoring/shadow_judge.judge runs; significantly better promotes it (ModelPromoted with
   the evidence, through the registry's normal path: Redis pointer, MLflow alias, lifecycle
   event, so every worker swaps); significantly worse, or not better after ``max_pairs`` pairs
-  or ``max_age_s`` in shadow, rejects it (ModelRejected with the same evidence).
+  or ``max_age_s`` in shadow, rejects it (ModelRejected with the same evidence). The verdict
+  by time does not wait for a message: the loop's idle timer calls ``decide_if_overdue``, so
+  a challenger whose labels stopped coming is rejected on the evidence so far.
 - a ``guard`` (the champion before the last promotion, in shadow shadow mode): the
   guardrail test runs; the new champion significantly worse rolls back to the guard
   (ModelRolledBack with the evidence); after ``window`` pairs without that the guard ends.
@@ -125,6 +127,19 @@ class ShadowDecider:
         self.pairs.add(self.pointer.session, transfer.transfer_id, "label", math.log1p(transfer.fee_eur_m))
 
     # Verdicts --------------------------------------------------------------------------
+
+    def overdue(self) -> bool:
+        """The challenger held now has been in shadow for the maximum time."""
+        pointer = self.pointer
+        return (
+            pointer is not None
+            and pointer.role == "challenger"
+            and self.clock() - pointer.since >= self.config.judge.max_age_s
+        )
+
+    def decide_if_overdue(self) -> Verdict | None:
+        """The verdict by maximum time while no message flows (the monitor's idle timer)."""
+        return self.decide() if self.overdue() else None
 
     def decide(self) -> Verdict | None:
         """Judge the pairs so far; act on a verdict. Called once per handled batch."""

@@ -14,6 +14,8 @@ from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 
+from modelstore.shadow import pair_keys
+
 Part = Literal["champion", "shadow", "label"]
 _FIELD = {"champion": "c", "shadow": "s", "label": "y"}
 
@@ -76,8 +78,7 @@ class RedisPairs:
         self._add = self._redis.register_script(_ADD)
 
     def _keys(self, session: str) -> tuple[str, str]:
-        base = f"{self._prefix}:{session}"
-        return f"{base}:waiting", f"{base}:pairs"
+        return pair_keys(self._prefix, session)
 
     def add(self, session: str, transfer_id: str, part: Part, log_value: float) -> bool:
         return bool(

@@ -9,6 +9,8 @@ Used by the drift monitor, the retrainer and the result sink. Per batch:
   cannot be applied: it is dead-lettered with the error's type and the loop goes on.
 - ``finish()`` runs once the batch is handled (deliver what the batch produced, store it),
   retried with backoff on transient errors: nothing is committed before it succeeded.
+- ``idle()`` runs after a poll that brought nothing (at most every ``poll_timeout_s``):
+  work due on a clock rather than on a message, retried like ``finish``.
 - The batch's offsets are committed (commit after success; a failed commit only means a
   re-read after a restart, at-least-once).
 
@@ -79,6 +81,7 @@ class ConsumeLoop(Generic[E]):
     decode: Callable[[Message], E]
     handle: Callable[[Message, E], None]
     finish: Callable[[], None] = _nothing
+    idle: Callable[[], None] = _nothing
     name: str = "consumer"
     batch_size: int = 500
     poll_timeout_s: float = 0.5
@@ -115,6 +118,7 @@ class ConsumeLoop(Generic[E]):
         for message in good:
             self._one(message, stop)
         if not good:
+            self._retried(self.idle, stop, "idle work")
             return 0
         self._retried(self.finish, stop, "finishing the batch")
         self.dead_letters.flush()

@@ -57,6 +57,10 @@ class FakeModels:
     champion: str | None = "2"
     known: tuple[str, ...] = ("1", "2")
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    in_shadow: dict[str, Any] | None = None
+
+    def shadow(self) -> dict[str, Any] | None:
+        return self.in_shadow
 
     def versions(self) -> list[dict[str, Any]]:
         return [{"version": v, "champion": v == self.champion, "metrics": {}} for v in self.known]

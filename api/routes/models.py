@@ -48,6 +48,18 @@ async def current_model(found: ServicesDep) -> dict[str, Any]:
 
 
 @router.get(
+    "/shadow",
+    summary="The model scoring in shadow: version, role, since when, labelled pairs so far",
+    responses={503: {"model": Problem}},
+)
+async def shadow_model(found: ServicesDep) -> dict[str, Any]:
+    """`shadow` is null when no model scores in shadow; else `role` is `challenger` (waiting for
+    its verdict on the real fees) or `guard` (the champion before the last promotion), and
+    `pairs` the requests labelled and scored by both so far (the shadow judge's evidence)."""
+    return {"shadow": await asyncio.to_thread(found.models.shadow)}
+
+
+@router.get(
     "/{version}",
     summary="One version: its label health and its lineage (drift event, run, verdict, serving)",
     responses={404: {"model": Problem}, 503: {"model": Problem}},

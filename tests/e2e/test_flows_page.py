@@ -109,6 +109,10 @@ def test_flows_page_shows_the_pipeline_and_answers_a_prediction(api: RunningApi,
         ),
         WAIT,
     )
+    # The shadow slot, as GET /v1/models/shadow serves it: none here.
+    assert wait_until(
+        lambda: page_shows("document.getElementById('shadow').textContent === 'no model in shadow'"), WAIT
+    )
     browser.eval("document.getElementById('topic-select').value = 'transfers.completed'; "
                  "document.getElementById('topic-select').dispatchEvent(new Event('change'))")  # fmt: skip
     assert wait_until(

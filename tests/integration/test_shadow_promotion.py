@@ -9,19 +9,26 @@ request just before the real fee of the same transfer. Waits are conditions with
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Message
 
-from devstack.services import Service
+from consumers.models_view import MlflowModels
+from devstack.services import Service, settings_env
 from features.training_set import build_training_set
 from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import RegisteredArtifact, champion_version
 from modelstore.redis_cache import ModelCache
+from modelstore.shadow import pairs_prefix
 from monitoring.bootstrap import SHADOW_SOURCE, build_loop
+from monitoring.shadow_pairs import RedisPairs
 from retrainer.initial import train_initial
 from retrainer.training import train_model
 from schemas.codec import decode
@@ -45,9 +52,12 @@ from tests.flow_helpers import (
     ResultCollector,
     collecting,
     history,
+    metrics_url,
     publish,
     publish_in_order,
     running_workers,
+    sample,
+    scrape,
     serving_version,
 )
 from tests.integration.test_drift_monitor import RunningLoop
@@ -252,3 +262,116 @@ def test_a_bad_model_promoted_by_hand_is_rolled_back_within_the_guardrail_window
     assert {seen[r.request_id][0].model_version for r in after} == {"1"}
     assert champion_version(registry.client, settings.model_name) == "1"
     assert registry.current_shadow() is None
+
+
+def test_a_challenger_whose_labels_stop_is_rejected_at_its_maximum_time_with_the_evidence_so_far(
+    shadow_settings: Settings, monitor: RunningLoop
+) -> None:
+    settings = shadow_settings
+    registry, challenger = registered(settings, PAST[:600], "quiet")
+    registry.shadow(challenger, reason="passed the holdout gate (test)")
+    decider = monitor.loop.shadow
+    assert decider is not None
+    few = LATER[:15]  # then the stream goes quiet: fewer pairs than a verdict on evidence needs
+    paid = sum(t.fee_eur_m > 0 for t in few)
+    assert 0 < paid < settings.shadow_min_pairs
+    with running_workers(settings, "w1") as (worker,):
+        replay(settings, few)
+        monitor.wait(
+            lambda: decider.pointer is not None and decider.pairs.count(decider.pointer.session) == paid,
+            "every labelled pair counted",
+        )
+        # The worker counted what it scored in shadow, on the /metrics Prometheus scrapes.
+        figures = scrape(metrics_url(worker))
+        assert sample(figures, "mlops_fc_worker_shadow_model_version") == 2
+        assert (sample(figures, "mlops_fc_worker_shadow_predictions_total") or 0) >= paid
+        assert sample(figures, "mlops_fc_worker_shadow_errors_total") == 0
+        # Every message of the stream is handled: from now on only the monitor's idle timer
+        # can take the verdict. Its clock jumps past the maximum time in shadow.
+        decider.clock = lambda: time.time() + settings.shadow_max_age_s
+        rejected = verdict(settings, ModelRejected, monitor, worker)
+    assert isinstance(rejected, ModelRejected) and rejected.version == "2"
+    assert "in shadow" in rejected.reason
+    evidence = rejected.evidence
+    assert evidence is not None and evidence.pairs == paid and evidence.age_s >= settings.shadow_max_age_s
+    assert registry.current_shadow() is None
+    assert champion_version(registry.client, settings.model_name) == "1"
+
+
+# A process that dies between a verdict's registry action and the shadow slot's update: the
+# real Registry in a child process, ended with os._exit at that point (no clean-up runs).
+DIES_AFTER = {
+    "promotion": (
+        "registry._guard = lambda *_: os._exit(9)\n"  # the alias moved; the slot update never runs
+        "registry.promote_existing(version, reason='shadow verdict (test)')\n"
+    ),
+    "rejection": "registry.reject(version, reason='shadow verdict (test)')\nos._exit(9)\n",
+}
+CHILD = """
+import os, sys
+from modelstore.lifecycle import Registry
+from stack.kafka_clients import make_producer
+from stack.settings import Settings
+settings = Settings()
+registry = Registry.connect(settings, make_producer(settings), source="shadow-judge")
+version = sys.argv[1]
+"""
+
+
+def die_after(settings: Settings, step: str, version: str) -> None:
+    child = subprocess.run(  # noqa: S603 - our own code
+        [sys.executable, "-c", CHILD + DIES_AFTER[step], version],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert child.returncode == 9, child.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("step", "champion", "slot"),
+    [("promotion", "2", ("guard", "1", "2")), ("rejection", "1", None)],
+)
+def test_a_monitor_started_after_a_crash_between_verdict_and_slot_settles_the_slot(
+    shadow_settings: Settings,
+    step: str,
+    champion: str,
+    slot: tuple[str, str, str] | None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = shadow_settings
+    registry, challenger = registered(settings, PAST[:600], "crash")
+    registry.shadow(challenger, reason="passed the holdout gate (test)")
+    die_after(settings, step, challenger.version)
+    assert champion_version(registry.client, settings.model_name) == champion
+    stale = registry.current_shadow()
+    assert stale is not None and (stale.role, stale.version) == ("challenger", "2")  # out of step
+    with caplog.at_level(logging.WARNING, logger="modelstore.lifecycle"):
+        loop = build_loop(settings)  # what `mlops-fc monitor` does first
+    try:
+        pointer = registry.current_shadow()
+        assert (None if pointer is None else (pointer.role, pointer.version, pointer.champion)) == slot
+        assert loop.shadow is not None and loop.shadow.pointer == pointer
+        assert any("out of step" in r.getMessage() and "version 2" in r.getMessage() for r in caplog.records)
+    finally:
+        loop.consumer.close()
+
+
+def test_the_api_serves_the_shadow_slot_with_the_pairs_the_monitor_counted(shadow_settings: Settings) -> None:
+    settings = shadow_settings
+    models = MlflowModels(settings)  # the facade's registry view
+    assert models.shadow() is None
+    registry, challenger = registered(settings, PAST[:600], "shown")
+    registry.shadow(challenger, reason="passed the holdout gate (test)")
+    pointer = registry.current_shadow()
+    assert pointer is not None
+    pairs = RedisPairs(redis_client(settings), pairs_prefix(settings.topic_prefix, settings.model_name))
+    for i in range(3):  # what the monitor writes as labelled pairs complete
+        for part in ("champion", "shadow", "label"):
+            pairs.add(pointer.session, f"t-{i}", part, 1.0 + i)  # type: ignore[arg-type]
+    pairs.add(pointer.session, "t-waiting", "label", 1.0)  # not a pair yet
+    shown = models.shadow()
+    assert shown is not None
+    assert (shown["version"], shown["role"], shown["champion"], shown["pairs"]) == ("2", "challenger", "1", 3)
+    assert datetime.fromisoformat(shown["since"]).timestamp() == pytest.approx(pointer.since, abs=1e-3)

@@ -305,3 +305,18 @@ def test_a_model_version_shows_its_health_and_lineage_and_an_unknown_one_is_404(
         assert 'mlops_fc_model_labels_received{version="2"} 30.0' in text
         assert 'mlops_fc_model_label_delay_seconds{quantile="p90",version="2"} 9.0' in text
         assert 'mlops_fc_model_interval_coverage{version="2"} 0.8' in text
+
+
+def test_the_shadow_slot_is_served_with_its_pairs_so_far_and_null_without_one(settings: Settings) -> None:
+    for client in client_for(settings, models=FakeModels()):
+        assert client.get("/v1/models/shadow").json() == {"shadow": None}
+    slot = {
+        "version": "3",
+        "role": "challenger",
+        "champion": "2",
+        "since": "2026-01-01T00:00:00+00:00",
+        "pairs": 41,
+    }
+    for client in client_for(settings, models=FakeModels(in_shadow=slot)):
+        response = client.get("/v1/models/shadow")
+        assert response.status_code == 200 and response.json() == {"shadow": slot}

@@ -181,3 +181,11 @@ def test_run_stops_on_the_event_and_closes() -> None:
     stop.set()
     loop.run(["players.records"], stop)
     assert loop.consumer.log == ["subscribe", "close"]  # type: ignore[attr-defined]
+
+
+def test_idle_work_runs_after_an_empty_poll_only_and_commits_nothing() -> None:
+    loop = _loop([[_record(0)], []], lambda _m, _r: None)
+    loop.idle = lambda: loop.consumer.log.append("idle")  # type: ignore[attr-defined]
+    assert loop.step() == 1
+    assert loop.step() == 0
+    assert loop.consumer.log == ["finish", "commit", "idle"]  # type: ignore[attr-defined]

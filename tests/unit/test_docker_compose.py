@@ -435,6 +435,37 @@ def test_dashboard_shows_throughput_latency_lag_model_and_drift_from_real_metric
     assert all(p["datasource"]["uid"] == "prometheus" for p in dashboard["panels"])
 
 
+def test_dashboard_annotates_drift_promotions_rejections_and_rollbacks_from_exported_counters(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    import json
+
+    from prometheus_client import generate_latest
+
+    from api.metrics import ApiMetrics
+    from consumers.replica import DECISIONS
+
+    path = _config_file(compose, services["grafana"], "/etc/grafana/dashboards/mlops-fc.json")
+    annotations = [a for a in json.loads(path.read_text())["annotations"]["list"] if "expr" in a]
+    for item in annotations:  # what Grafana needs to draw a Prometheus annotation
+        assert item["datasource"] == {"type": "prometheus", "uid": "prometheus"}, item["name"]
+        assert item["enable"] is True and item["titleFormat"] and item["step"], item["name"]
+        used = set(re.findall(r"\b(mlops_fc_[a-z_]+)", item["expr"]))
+        assert used and used <= _metric_names(), (item["name"], used - _metric_names())
+        for key in filter(None, item.get("tagKeys", "").split(",")):
+            assert key in item["expr"], f"{item['name']}: tag {key} is not a label the query keeps"
+    exprs = [a["expr"] for a in annotations]
+    assert any("mlops_fc_drift_events" in e for e in exprs), "no drift annotation"
+    # Each decision's annotation selects a label value the facade really exports.
+    metrics = ApiMetrics()
+    metrics.state.decision_counts = lambda: dict.fromkeys(DECISIONS.values(), 1)
+    exported = set(re.findall(r'mlops_fc_model_decisions_total\{decision="(\w+)"\} 1\.0',
+                              generate_latest(metrics.registry).decode()))  # fmt: skip
+    for decision in ("promoted", "rejected", "rolled_back"):
+        assert decision in exported
+        assert any(f'mlops_fc_model_decisions_total{{decision="{decision}"}}' in e for e in exprs), decision
+
+
 def test_drift_reports_written_by_the_monitor_are_served_by_the_api(
     services: dict[str, dict[str, Any]], dockerfile: list[tuple[str, str]]
 ) -> None:

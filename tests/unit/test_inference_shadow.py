@@ -6,8 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import numpy as np
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from features.vector import FEATURE_NAMES
+from inference.metrics import WorkerMetrics
 from inference.scoring import Pending, feature_matrix, score_batch
 from inference.shadow_model import ShadowHolder
 from modelstore.memory import InMemoryModelStore
@@ -99,3 +102,33 @@ def test_a_tampered_shadow_blob_is_refused() -> None:
     key = f"model:{MODEL}:2"
     shadow.store.data[key] = shadow.store.data[key][:-1] + bytes([shadow.store.data[key][-1] ^ 1])
     assert not asyncio.run(shadow.refresh()) and shadow.current is None
+
+
+def test_the_worker_metrics_count_shadow_predictions_and_errors_and_show_the_shadow_version() -> None:
+    metrics = WorkerMetrics("unit")
+    shadow = holder_with("2")
+    metrics.model.follow_shadow(shadow)
+
+    def figures() -> dict[str, float]:
+        text = generate_latest(metrics.registry).decode()
+        return {
+            s.name: s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name.startswith("mlops_fc_worker_shadow_")
+        }
+
+    assert figures() == {
+        "mlops_fc_worker_shadow_model_version": 0.0,  # not loaded yet
+        "mlops_fc_worker_shadow_predictions_total": 0.0,
+        "mlops_fc_worker_shadow_errors_total": 0.0,
+    }
+    asyncio.run(shadow.refresh())
+    batch = pending(4)
+    assert len(shadow.step(drift_artifact("1"), batch, feature_matrix(batch), 0, "s", "w")) == 4
+    assert shadow.step(drift_artifact("1"), batch, np.zeros((4, 1)), 0, "s", "w") == []  # fails
+    assert figures() == {
+        "mlops_fc_worker_shadow_model_version": 2.0,
+        "mlops_fc_worker_shadow_predictions_total": 4.0,
+        "mlops_fc_worker_shadow_errors_total": 1.0,
+    }

@@ -159,3 +159,30 @@ def test_a_guard_judges_only_the_pairs_inside_its_window_even_when_a_batch_bring
     verdict = decider.decide()
     assert verdict is not None and verdict.decision.verdict == "rollback"
     assert verdict.decision.evidence.pairs == CONFIG.guardrail_window
+
+
+def test_the_verdict_by_time_comes_from_the_idle_timer_with_the_evidence_so_far() -> None:
+    now = [150.0]
+    registry = FakeRegistry(slot=ShadowPointer("2", "challenger", "1", 100.0))
+    timed = ShadowConfig(JudgeConfig(min_pairs=30, max_pairs=200, max_age_s=100.0), guardrail_window=60)
+    decider = ShadowDecider(registry, MemoryPairs(), timed, clock=lambda: now[0])
+    decider.refresh()
+    feed(decider, 12, ("1", 0.5), ("2", 0.5))  # fewer than min_pairs, then the labels stop
+    assert decider.decide() is None
+    assert decider.decide_if_overdue() is None and not registry.events  # 50 s in shadow of 100
+    now[0] = 200.0
+    verdict = decider.decide_if_overdue()
+    assert verdict is not None and verdict.decision.verdict == "reject"
+    assert "in shadow" in verdict.decision.reason
+    kind, version, evidence = registry.events[-1]
+    assert (kind, version) == ("rejected", "2") and evidence is not None
+    assert evidence.pairs == 12 and evidence.age_s == 100.0
+    assert registry.slot is None and decider.pointer is None
+    assert decider.decide_if_overdue() is None and len(registry.events) == 1  # decided once
+
+
+def test_a_guard_has_no_verdict_by_time() -> None:
+    registry = FakeRegistry(slot=ShadowPointer("1", "guard", "2", 0.0))
+    decider = make(registry)  # clock 200 s, max_age_s 1e9: and a guard is never overdue anyway
+    decider.config = ShadowConfig(JudgeConfig(min_pairs=30, max_pairs=200, max_age_s=1.0), 60)
+    assert not decider.overdue() and decider.decide_if_overdue() is None and not registry.events
