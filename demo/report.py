@@ -221,7 +221,8 @@ def _plot(report: DemoReport, path: Path) -> None:
     r2.plot(seasons, [s.static_r2_log for s in report.seasons], marker="s", label="static 2012 model")
     r2.set(title="R² on log fee per season", xlabel="season", ylabel="R²")
     for promotion in report.promotions:
-        if promotion.get("drift_event_id") is not None and promotion.get("season") is not None:
+        # Every promotion that replaced a model (shadow verdicts carry no drift event id).
+        if promotion.get("previous_version") is not None and promotion.get("season") is not None:
             for axis in (mae, r2):
                 axis.axvline(float(promotion["season"]), color="grey", linestyle=":", linewidth=1)  # type: ignore[arg-type]
     mae.legend()
