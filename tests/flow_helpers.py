@@ -27,6 +27,16 @@ from stack.kafka_clients import make_admin, make_producer
 from stack.kafka_connection import kafka_connection
 from stack.settings import Settings
 
+# Shadow promotion judged quickly enough for a test: a verdict after 40 labelled pairs, at the
+# latest after 400, a guard of 150 outcomes, workers that look for a new model every second.
+SHADOW_FAST: dict[str, object] = {
+    "promotion": "shadow",
+    "shadow_min_pairs": 40,
+    "shadow_max_pairs": 400,
+    "shadow_guardrail_window": 150,
+    "worker_model_poll_s": 1.0,
+}
+
 POSITIONS: tuple[Position, ...] = (
     "Goalkeeper",
     "Centre-Back",

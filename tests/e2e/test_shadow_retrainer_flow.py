@@ -36,7 +36,7 @@ from schemas.topics import (
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_retrainer_flow import inflated, probe
-from tests.flow_helpers import collecting, history, publish, running_workers, serving_version
+from tests.flow_helpers import SHADOW_FAST, collecting, history, publish, running_workers, serving_version
 from tests.integration.test_shadow_promotion import answered_once, replay
 from tests.kafka_helpers import consume_until
 
@@ -94,11 +94,7 @@ def test_a_drift_event_ends_in_a_shadow_promotion_through_the_real_retrainer_mon
 ) -> None:
     settings = settings.model_copy(
         update={
-            "promotion": "shadow",
-            "shadow_min_pairs": 40,
-            "shadow_max_pairs": 400,
-            "shadow_guardrail_window": 150,
-            "worker_model_poll_s": 1.0,
+            **SHADOW_FAST,
             # Drift the monitor finds in the shifted stream must not start a second retrain
             # (a newer challenger would replace the one judged here): one per test.
             "retrain_cooldown_s": 3600.0,

@@ -49,6 +49,7 @@ from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_retrainer_flow import inflated, lifecycle_until, probe
 from tests.flow_helpers import (
+    SHADOW_FAST,
     ResultCollector,
     collecting,
     history,
@@ -72,16 +73,7 @@ LATER = history(400, seed=11, start=PAST[-1].transferred_at + timedelta(hours=6)
 @pytest.fixture
 def shadow_settings(settings: Settings, tmp_path: Path) -> Settings:
     """Shadow mode with verdicts after a few dozen pairs; version 1 trained on PAST and serving."""
-    shadowed = settings.model_copy(
-        update={
-            "promotion": "shadow",
-            "state_dir": tmp_path,
-            "shadow_min_pairs": 40,
-            "shadow_max_pairs": 400,
-            "shadow_guardrail_window": 150,
-            "worker_model_poll_s": 1.0,
-        }
-    )
+    shadowed = settings.model_copy(update={**SHADOW_FAST, "state_dir": tmp_path})
     publish(shadowed, TRANSFERS_COMPLETED, PAST)
     assert train_initial(shadowed, transfers=PAST).version == "1"
     return shadowed
