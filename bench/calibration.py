@@ -103,6 +103,7 @@ def main() -> None:
         window=settings.interval_window,
         min_labels=settings.interval_min_labels,
         publish_every=settings.interval_publish_every,
+        adapt_step=settings.interval_adapt_step,
     )
     started = time.time()
     scenario = load_scenario(args.data, base_until=args.first - 1, last_season=args.last)
@@ -162,7 +163,8 @@ def main() -> None:
         f"overall {rows} fees: own interval {own_all:.1%} (seasons {min(own_by.values()):.1%}-"
         f"{max(own_by.values()):.1%}); calibrated {cal_all:.1%} (seasons {min(cal_by.values()):.1%}-"
         f"{max(cal_by.values()):.1%}); level {config.level:.0%}, window {config.window},"
-        f" min labels {config.min_labels}, retrain every {args.retrain_every or 'never'};"
+        f" min labels {config.min_labels}, adapt step {config.adapt_step},"
+        f" retrain every {args.retrain_every or 'never'};"
         f" load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f};"
         f" {time.time() - started:.0f} s"
     )
@@ -174,6 +176,8 @@ def main() -> None:
                 "refresh": args.refresh,
                 "delay": args.delay,
                 "level": config.level,
+                "window": config.window,
+                "adapt_step": config.adapt_step,
                 "own_coverage": round(own_all, 4),
                 "interval_coverage": round(cal_all, 4),
                 "own_worst_season_coverage": round(worst(own_by, config.level), 4),

@@ -10,6 +10,13 @@ floor((n + 1) * a / 2)-th and the ceil((n + 1) * (1 - a / 2))-th, a = 1 - level)
 exchangeable residuals that covers at least ``level`` of new fees, and the rolling window
 follows the market when it moves. Before ``min_labels``, the model's own interval serves.
 
+A window of past residuals lags a market that moves inside it (and the misses of a moving
+era are lopsided: fees falling below in one, above in another), so each tail also adapts
+online (adaptive conformal inference, Gibbs & Candes 2021, one per tail): every labelled fee
+judged against the version's last published bounds moves that tail's miscoverage target by
+``adapt_step`` * (its nominal share a / 2 - 1 if the fee fell beyond that tail else 0); the
+order statistics above are taken at those targets. ``adapt_step`` 0 is plain split conformal.
+
 Pure: fed outcomes, it returns the bounds due for publication (every ``publish_every`` new
 labels of a version); the monitor loop writes them to Redis for the workers.
 """
@@ -31,6 +38,7 @@ class CalibrationConfig:
     window: int = 400
     min_labels: int = 100
     publish_every: int = 25
+    adapt_step: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
@@ -39,18 +47,25 @@ class CalibrationConfig:
             raise ValueError("min_labels must lie in 1..window")
         if self.publish_every < 1:
             raise ValueError("publish_every must be positive")
+        if not 0 <= self.adapt_step < 1:
+            raise ValueError("adapt_step must lie in [0, 1)")
 
 
 def conformal_offsets(residuals: list[float], level: float) -> tuple[float, float]:
     """(low, high) split-conformal offsets of ``residuals`` at ``level``; see the module docstring."""
+    tail = (1.0 - level) / 2.0
+    return tail_offsets(residuals, tail, tail)
+
+
+def tail_offsets(residuals: list[float], low_tail: float, high_tail: float) -> tuple[float, float]:
+    """(low, high) split-conformal offsets leaving ``low_tail`` below and ``high_tail`` above."""
     if not residuals:
         raise ValueError("no residuals")
     ordered = sorted(residuals)
     n = len(ordered)
-    tail = (1.0 - level) / 2.0
     # the epsilon keeps 0.1 * 100 at rank 10: in floating point it is 9.999...
-    low_rank = min(n, max(1, math.floor((n + 1) * tail + 1e-9)))
-    high_rank = min(n, max(1, math.ceil((n + 1) * (1.0 - tail) - 1e-9)))
+    low_rank = min(n, max(1, math.floor((n + 1) * low_tail + 1e-9)))
+    high_rank = min(n, max(1, math.ceil((n + 1) * (1.0 - high_tail) - 1e-9)))
     return ordered[low_rank - 1], ordered[high_rank - 1]
 
 
@@ -61,6 +76,8 @@ class Calibrator:
         self.config = config
         self._residuals: OrderedDict[str, deque[float]] = OrderedDict()
         self._since: dict[str, int] = {}
+        self._tails: dict[str, tuple[float, float]] = {}  # adapted (low, high) miscoverage targets
+        self._published: dict[str, CalibratedBounds] = {}
 
     def add(self, version: str, residual: float) -> CalibratedBounds | None:
         """One labelled residual of ``version``; the bounds when they are due for publication."""
@@ -71,7 +88,10 @@ class Calibrator:
             while len(self._residuals) > MAX_VERSIONS:
                 old, _ = self._residuals.popitem(last=False)
                 self._since.pop(old, None)
+                self._tails.pop(old, None)
+                self._published.pop(old, None)
         self._residuals.move_to_end(version)
+        self._adapt(version, residual)
         window.append(residual)
         self._since[version] += 1
         if len(window) < self.config.min_labels:
@@ -79,14 +99,32 @@ class Calibrator:
         if len(window) > self.config.min_labels and self._since[version] < self.config.publish_every:
             return None
         self._since[version] = 0
-        return self.bounds(version)
+        bounds = self.bounds(version)
+        if bounds is not None:
+            self._published[version] = bounds
+        return bounds
+
+    def _adapt(self, version: str, residual: float) -> None:
+        """Move the version's tail targets by its miss against the bounds the workers serve."""
+        published = self._published.get(version)
+        if self.config.adapt_step == 0 or published is None:
+            return
+        nominal = (1.0 - self.config.level) / 2.0
+        low, high = self._tails.get(version, (nominal, nominal))
+        step = self.config.adapt_step
+        # a tail target may go to 0 (its extreme residual) or up to 0.5 (the median), no further
+        low = min(0.5, max(0.0, low + step * (nominal - float(residual < published.low))))
+        high = min(0.5, max(0.0, high + step * (nominal - float(residual > published.high))))
+        self._tails[version] = (low, high)
 
     def bounds(self, version: str) -> CalibratedBounds | None:
         """The calibrated bounds of ``version``; None before ``min_labels`` residuals."""
         window = self._residuals.get(version)
         if window is None or len(window) < self.config.min_labels:
             return None
-        low, high = conformal_offsets(list(window), self.config.level)
+        nominal = (1.0 - self.config.level) / 2.0
+        low_tail, high_tail = self._tails.get(version, (nominal, nominal))
+        low, high = tail_offsets(list(window), low_tail, high_tail)
         return CalibratedBounds(version, self.config.level, low, high, len(window))
 
     def labels(self, version: str) -> int:

@@ -31,6 +31,7 @@ def calibration_config(settings: Settings) -> CalibrationConfig:
         window=settings.interval_window,
         min_labels=min(settings.interval_min_labels, settings.interval_window),
         publish_every=settings.interval_publish_every,
+        adapt_step=settings.interval_adapt_step,
     )
 
 

@@ -73,6 +73,8 @@ def test_the_config_refuses_impossible_values() -> None:
         CalibrationConfig(level=1.0)
     with pytest.raises(ValueError):
         CalibrationConfig(window=10, min_labels=20)
+    with pytest.raises(ValueError):
+        CalibrationConfig(adapt_step=-0.1)
 
 
 def test_coverage_returns_to_the_level_after_the_noise_triples() -> None:
@@ -181,3 +183,39 @@ def test_the_demo_report_counts_fees_inside_above_and_below_the_interval() -> No
         "2020": {"rows": 2, "covered": 0.5, "above": 0.5, "below": 0.0},
         "2021": {"rows": 1, "covered": 0.0, "above": 0.0, "below": 1.0},
     }
+
+
+def test_adaptive_tails_follow_a_market_that_keeps_moving() -> None:
+    """Residuals drift downward (fees falling below the predictions, as in 2020) faster than
+    a window of 400 follows: plain conformal keeps missing below; the adaptive tails do not."""
+    rng = np.random.default_rng(11)
+    residuals = rng.normal(0, 0.5, 3_000) - np.linspace(0.0, 3.0, 3_000)
+
+    def coverage(step: float) -> tuple[float, float]:
+        calibrator = Calibrator(CalibrationConfig(level=0.8, window=400, min_labels=100, adapt_step=step))
+        served, covered, below = None, 0, 0
+        for residual in residuals:
+            if served is not None:
+                covered += int(served.low <= residual <= served.high)
+                below += int(residual < served.low)
+            served = calibrator.add("1", float(residual)) or served
+        judged = len(residuals) - 100
+        return covered / judged, below / judged
+
+    plain, plain_below = coverage(0.0)
+    adaptive, adaptive_below = coverage(0.02)
+    assert plain_below > 0.15  # the lag: far more than the 10 % share below
+    assert abs(adaptive - 0.8) < abs(plain - 0.8)
+    assert abs(adaptive_below - 0.1) < 0.03
+
+
+def test_adaptive_tails_leave_exchangeable_residuals_at_the_level() -> None:
+    rng = np.random.default_rng(5)
+    calibrator = Calibrator(CalibrationConfig(level=0.8, window=400, min_labels=100, adapt_step=0.02))
+    served, covered, judged = None, 0, 0
+    for residual in rng.normal(0, 0.5, 5_000):
+        if served is not None:
+            covered += int(served.low <= residual <= served.high)
+            judged += 1
+        served = calibrator.add("1", float(residual)) or served
+    assert abs(covered / judged - 0.8) < 0.02
