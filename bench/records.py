@@ -7,12 +7,19 @@ features.build_training_set, i.e. the update/vector functions the worker runs. "
 replays the same transfers without the season records (the record features then say "no
 record" everywhere). The record features (features.record): the last two completed seasons
 before the request, per-90 rates shrunk toward the position's typical rate, xG+xA per 90,
-the trend between the two seasons, career minutes, and the league of the main team.
+the trend between the two seasons, career minutes, the league of the main team, the share of
+the team's league minutes he played (and the xG+xA rate weighted by it), and his minutes if under 23.
 Prequential: for each season 2016..2022, a model (the retrainer's estimator and
 configuration, retrainer.training.fit_estimator) is fitted on every paid transfer of
 earlier seasons and predicts that season's paid transfers.
 
     .venv/bin/python bench/records.py [--transfers PATH] [--stats PATH] [--first 2016] [--last 2022]
+                                      [--seeds 5]
+
+Each season's fit runs with --seeds seeds (the config's random_state and the next ones) in
+both arms: early stopping's random validation split moves the gain by about a point from
+one seed to another, so the MAE and R^2 printed are the seed-means and the gain of each
+seed is printed beside them.
 
 Printed: per season, MAE in EUR millions and R^2 on log fee for both runs and the share of
 requests that had a record; the last line is one JSON object with mae_with_records,
@@ -26,6 +33,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,35 +54,38 @@ TARGET_GAIN = 0.04
 TARGET_SEASONS = 5
 
 
-def prequential(frame: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """Per request of seasons first..last: the fee, the prediction, whether it had a record."""
-    config = TrainingConfig()
+def prequential(frame: pd.DataFrame, first: int, last: int, seeds: int) -> pd.DataFrame:
+    """Per request of seasons first..last: the fee, whether it had a record, and one
+    prediction per seed (columns predicted_log_0..): the estimator's early stopping draws a
+    random validation split, so one seed is one draw of the gain, not the gain."""
+    base = TrainingConfig()
+    configs = [replace(base, random_state=base.random_state + k) for k in range(seeds)]
     parts = []
     for season in range(first, last + 1):
         train, test = frame[frame["season"] < season], frame[frame["season"] == season]
         if test.empty:
             continue
-        model = fit_estimator(train, config)
-        predicted = model.predict(test[list(FEATURE_NAMES)].to_numpy(dtype=float))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "season": season,
-                    "fee": test["fee_eur_m"].to_numpy(),
-                    "log_fee": test["log_fee"].to_numpy(),
-                    "predicted_log": predicted,
-                    "has_record": test["has_record"].to_numpy(),
-                }
-            )
+        features = test[list(FEATURE_NAMES)].to_numpy(dtype=float)
+        part = pd.DataFrame(
+            {
+                "season": season,
+                "fee": test["fee_eur_m"].to_numpy(),
+                "log_fee": test["log_fee"].to_numpy(),
+                "has_record": test["has_record"].to_numpy(),
+            }
         )
+        for k, config in enumerate(configs):
+            part[f"predicted_log_{k}"] = fit_estimator(train, config).predict(features)
+        parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
 
-def scores(judged: pd.DataFrame) -> dict[str, float]:
-    fee_hat = np.maximum(np.expm1(judged["predicted_log"].to_numpy()), 0.0)
+def scores(judged: pd.DataFrame, seed: int) -> dict[str, float]:
+    predicted = judged[f"predicted_log_{seed}"].to_numpy()
+    fee_hat = np.maximum(np.expm1(predicted), 0.0)
     truth = judged["log_fee"].to_numpy()
     spread = float(np.sum((truth - truth.mean()) ** 2))
-    residual = float(np.sum((truth - judged["predicted_log"].to_numpy()) ** 2))
+    residual = float(np.sum((truth - predicted) ** 2))
     return {
         "rows": float(len(judged)),
         "mae": float(np.mean(np.abs(judged["fee"].to_numpy() - fee_hat))),
@@ -83,7 +94,13 @@ def scores(judged: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[str, Any]:
+def seed_mean(judged: pd.DataFrame, seeds: int) -> dict[str, float]:
+    """The scores averaged over the seeds (rows and record share do not depend on them)."""
+    each = [scores(judged, k) for k in range(seeds)]
+    return {name: float(np.mean([one[name] for one in each])) for name in each[0]}
+
+
+def run(transfers_path: Path, stats_path: Path, first: int, last: int, seeds: int) -> dict[str, Any]:
     started = time.perf_counter()
     transfers = read_transfers_csv([transfers_path])
     index = PlayerIndex.build(transfers.transfers, transfers.aliases)
@@ -98,27 +115,36 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
     )
     with_records = build_training_set([*stats.events, *transfers.transfers])
     without = build_training_set(transfers.transfers)
-    judged_with, judged_without = prequential(with_records, first, last), prequential(without, first, last)
+    judged_with = prequential(with_records, first, last, seeds)
+    judged_without = prequential(without, first, last, seeds)
     print(
         f"{'season':>6} {'rows':>5} {'record':>7} {'MAE with':>9} {'MAE w/o':>8} {'R2 with':>8} {'R2 w/o':>7}"
     )
     better = 0
     per_season = []
     for season in sorted(judged_with["season"].unique()):
-        a = scores(judged_with[judged_with["season"] == season])
-        b = scores(judged_without[judged_without["season"] == season])
+        a = seed_mean(judged_with[judged_with["season"] == season], seeds)
+        b = seed_mean(judged_without[judged_without["season"] == season], seeds)
         better += a["mae"] < b["mae"]
         per_season.append({"season": int(season), "with": a, "without": b})
         print(
             f"{season:>6} {a['rows']:>5.0f} {a['record_share']:>7.1%} {a['mae']:>9.3f} {b['mae']:>8.3f} "
             f"{a['r2_log']:>8.3f} {b['r2_log']:>7.3f}"
         )
-    total_with, total_without = scores(judged_with), scores(judged_without)
+    total_with, total_without = seed_mean(judged_with, seeds), seed_mean(judged_without, seeds)
     print(
         f"{'all':>6} {total_with['rows']:>5.0f} {total_with['record_share']:>7.1%} {total_with['mae']:>9.3f} "
         f"{total_without['mae']:>8.3f} {total_with['r2_log']:>8.3f} {total_without['r2_log']:>7.3f}"
     )
     gain = 1.0 - total_with["mae"] / total_without["mae"]
+    # The gain of each seed (both arms fitted with it): its spread says how far one draw is
+    # from the mean the target is judged on.
+    gains = [1.0 - scores(judged_with, k)["mae"] / scores(judged_without, k)["mae"] for k in range(seeds)]
+    print(
+        f"gain per seed ({seeds} seeds from {TrainingConfig().random_state}): "
+        + ", ".join(f"{one:+.2%}" for one in gains)
+        + f"; mean {np.mean(gains):+.2%}, sd {np.std(gains, ddof=1) if seeds > 1 else 0.0:.2%}"
+    )
     print(
         f"MAE {gain:+.2%} lower with records (target {TARGET_GAIN:.0%}), better in {better} of "
         f"{len(per_season)} seasons (target {TARGET_SEASONS}); {time.perf_counter() - started:.0f}s, "
@@ -130,6 +156,9 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int) -> dict[s
         "r2_log_with_records": round(total_with["r2_log"], 4),
         "r2_log_without_records": round(total_without["r2_log"], 4),
         "mae_gain": round(gain, 4),
+        "seeds": seeds,
+        "mae_gain_per_seed": [round(one, 4) for one in gains],
+        "mae_gain_seed_sd": round(float(np.std(gains, ddof=1)) if seeds > 1 else 0.0, 4),
         "seasons_better": int(better),
         "seasons": len(per_season),
         "record_share": round(total_with["record_share"], 4),
@@ -152,11 +181,14 @@ def main() -> None:
     parser.add_argument("--stats", type=Path, default=SHARED / "player-stats", help="Understat season files")
     parser.add_argument("--first", type=int, default=2016, help="First season judged")
     parser.add_argument("--last", type=int, default=2022, help="Last season judged")
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="Estimator seeds per season and arm; scores are their mean"
+    )
     args = parser.parse_args()
     for path in (args.transfers, args.stats):
         if not path.exists():
             sys.exit(f"{path} is not there: pass --transfers/--stats, or run `mlops-fc data fetch`")
-    print(json.dumps(run(args.transfers, args.stats, args.first, args.last)))
+    print(json.dumps(run(args.transfers, args.stats, args.first, args.last, max(args.seeds, 1))))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ RECORD_FEATURES: tuple[str, ...] = (
     "record_xgxa_p90", "record_prev_minutes", "record_prev_xgxa_p90", "record_two_xgxa_p90",
     "record_xgxa_trend", "record_minutes_trend", "record_career_minutes", "record_career_seasons",
     "record_minutes_per_game", "record_two_xg_chain_p90",
+    "record_minutes_share", "record_xgxa_share", "record_young_minutes",
     *(f"record_league_{name.lower()}" for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1")),
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
@@ -39,6 +40,8 @@ POSITION_P90: dict[str | None, dict[str, float]] = {
     "Forward": dict(zip(PER_90, (0.32, 0.15, 0.325, 0.157, 2.38, 1.35, 0.53, 0.271, 0.155), strict=True)),
 }  # fmt: skip
 POSITION_P90[None] = POSITION_P90["Midfielder"]  # position unknown: the middle of the pitch
+# Under-23: football's usual age bracket for young players (not fitted to any season).
+YOUNG_AGE = 23.0
 _EMPTY = {name: 0.0 for name in RECORD_FEATURES} | {"record_seasons_ago": NO_RECORD_GAP}
 
 
@@ -68,11 +71,20 @@ def _sum(lines: Sequence[SeasonLine], name: str) -> float:
     return float(sum(getattr(line, name) for line in lines))
 
 
+def league_games(league: str, season: int) -> float:
+    """Games of a team in a league season: 18-team leagues play 34 (Ligue 1 from 2023/24)."""
+    return 34.0 if league == "Bundesliga" or (league == "Ligue_1" and season >= 2023) else 38.0
+
+
 def record_features(
-    player: PlayerState | None, moment: float, season: int, position: str | None = None
+    player: PlayerState | None,
+    moment: float,
+    season: int,
+    position: str | None = None,
+    age: float | None = None,
 ) -> dict[str, float]:
     """The RECORD_FEATURES of a request at `moment` in `season` (its start year), for a
-    player of `position` (Goalkeeper, Defender, Midfielder, Forward or None)."""
+    player of `position` (Goalkeeper, Defender, Midfielder, Forward or None) aged `age`."""
     last, prev = last_seasons(player, moment)
     if not last:
         return dict(_EMPTY)
@@ -102,6 +114,12 @@ def record_features(
     main = max(last, key=lambda line: (line.minutes, line.team))  # the team he played most for
     for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1"):
         out[f"record_league_{name.lower()}"] = float(main.league == name)
+    # His share of his team's league minutes, the output rate weighted by it (a regular's
+    # rate says more than a substitute's), and the minutes of a player under YOUNG_AGE:
+    # playing time at 21 is rarer, and priced higher, than at 29.
+    out["record_minutes_share"] = minutes / (90.0 * league_games(main.league, main.season))
+    out["record_xgxa_share"] = out["record_xgxa_p90"] * out["record_minutes_share"]
+    out["record_young_minutes"] = minutes if age is not None and age < YOUNG_AGE else 0.0
     visible = before(player.seasons, moment, None) if player is not None else ()
     out["record_career_minutes"] = _sum(visible, "minutes")
     out["record_career_seasons"] = float(len({line.season for line in visible}))

@@ -93,7 +93,7 @@ def vector(
     out["market_365d_log_fee"] = overall
     out["market_365d_deals"] = overall_deals
     out["cross_league"] = float(league is not None and from_league is not None and league != from_league)
-    out.update(record_features(player, before, request.season, group))
+    out.update(record_features(player, before, request.season, group, age))
     return out
 
 

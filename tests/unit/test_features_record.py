@@ -230,3 +230,16 @@ def test_a_state_kept_before_seasons_had_npxg_and_buildup_still_loads() -> None:
     new = state.seasons[0]
     assert new.xg_buildup > 0 and (line.league, line.npxg, line.xg_buildup) == (new.league, 0.0, 0.0)
     assert PlayerState.from_dict(state.to_dict()).seasons == state.seasons  # the new form round-trips
+
+
+def test_minutes_share_counts_the_league_games_and_young_minutes_need_an_age_under_23() -> None:
+    state = folded(stats("p1", 2015, minutes=1530))
+    moment = epoch(datetime(2016, 7, 1, tzinfo=UTC))
+    league = state.seasons[0].league
+    games = 34.0 if league == "Bundesliga" else 38.0
+    young = record_features(state, moment, 2016, "Forward", age=21.0)
+    assert young["record_minutes_share"] == pytest.approx(1530 / (90 * games))
+    assert young["record_xgxa_share"] == pytest.approx(young["record_xgxa_p90"] * 1530 / (90 * games))
+    assert young["record_young_minutes"] == 1530.0
+    assert record_features(state, moment, 2016, "Forward", age=29.0)["record_young_minutes"] == 0.0
+    assert record_features(state, moment, 2016, "Forward")["record_young_minutes"] == 0.0  # age unknown
