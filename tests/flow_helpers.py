@@ -210,6 +210,14 @@ def serving_version(worker: Service) -> float | None:
         return None
 
 
+def shadow_version(worker: Service) -> float | None:
+    """The version a running worker scores in shadow (None if none, or it does not answer yet)."""
+    try:
+        return sample(scrape(metrics_url(worker)), "mlops_fc_worker_shadow_model_version")
+    except httpx.HTTPError:
+        return None
+
+
 @contextmanager
 def running_workers(settings: Settings, *names: str) -> Iterator[list[Service]]:
     """Start ``mlops-fc worker`` processes; on exit stop them and show their logs if a test failed."""

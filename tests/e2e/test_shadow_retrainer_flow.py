@@ -36,7 +36,15 @@ from schemas.topics import (
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_retrainer_flow import inflated, probe
-from tests.flow_helpers import SHADOW_FAST, collecting, history, publish, running_workers, serving_version
+from tests.flow_helpers import (
+    SHADOW_FAST,
+    collecting,
+    history,
+    publish,
+    running_workers,
+    serving_version,
+    shadow_version,
+)
 from tests.integration.test_shadow_promotion import answered_once, replay
 from tests.kafka_helpers import consume_until
 
@@ -115,6 +123,7 @@ def test_a_drift_event_ends_in_a_shadow_promotion_through_the_real_retrainer_mon
             assert (shadowed.version, shadowed.champion_version, shadowed.source) == ("2", "1", "retrainer")
             assert not any(isinstance(e, ModelPromoted) and e.version == "2" for e in before)
             # The worker loads the shadow model beside the champion; then the replay streams.
+            assert wait_until(lambda: shadow_version(worker) == 2, TIMEOUT), logs(*services)
             requests = replay(settings, STREAM)
             events = lifecycle(settings, ModelPromoted, source=SHADOW_SOURCE)
             promoted = events[-1]
