@@ -8,6 +8,7 @@ MLflow is imported when the facade starts, never at import time of this module.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from consumers.result_store import redis_errors
@@ -76,8 +77,6 @@ class MlflowModels:
 
     def shadow(self) -> dict[str, Any] | None:
         """The model scoring in shadow now, its role, and the labelled pairs judged so far."""
-        from datetime import UTC, datetime
-
         registry = self.registry
         with redis_errors("reading the shadow slot"):
             pointer = registry.current_shadow()

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import numpy as np
+
 from demo.coverage import interval_coverage
 from demo.prequential import Judged, Score, per_season, score
 from demo.scenario import Scenario
@@ -79,7 +81,7 @@ def build_report(
     during: dict[UUID, tuple[int, str]],
     started: float,
 ) -> DemoReport:
-    static = load_static(settings, static_version)
+    """Scores per season (live and static), the record match, and every drift event and decision."""
     transfers = {
         e.transfer_id: e for e in scenario.stream if isinstance(e, TransferCompleted) and e.fee_eur_m > 0
     }
@@ -88,22 +90,7 @@ def build_report(
         if isinstance(event, PredictionResult) and event.transfer_id in transfers:
             results.setdefault(event.transfer_id, event)
     ok = [r for r in results.values() if r.status == "ok" and r.predicted_fee_eur_m is not None]
-    import numpy as np
-
-    matrix = np.array([[r.features[n] for n in static.feature_names] for r in ok], dtype=float)
-    static_fees = np.maximum(np.expm1(static.predict(matrix)), 0.0) if ok else np.array([])
-    judged = [
-        Judged(
-            season=transfers[r.transfer_id].season,  # type: ignore[index]
-            fee_eur_m=transfers[r.transfer_id].fee_eur_m,  # type: ignore[index]
-            live_eur_m=float(r.predicted_fee_eur_m or 0.0),
-            static_eur_m=float(fee),
-            live_version=r.model_version or "",
-        )
-        for r, fee in zip(ok, static_fees, strict=True)
-    ]
-    drifts = [e for e in events if isinstance(e, DriftDetected)]
-    first_served = _first_served(events)
+    judged = _judged(load_static(settings, static_version), ok, transfers)
     report = DemoReport(
         source=scenario.source,
         prefix=settings.topic_prefix,
@@ -119,23 +106,52 @@ def build_report(
         **scenario.records.as_dict(),
         "request_record_share": round(with_record / len(ok), 4) if ok else 0.0,
     }
-    by_trace = {d.trace_id: d for d in drifts}
-    report.drift_events = [
-        {
-            "event_id": d.event_id,
-            "kind": d.kind,
-            "method": d.method,
-            "model_version": d.model_version,
-            "at": d.occurred_at.isoformat(),
-            "during": "{} {}".format(*during[d.event_id]) if d.event_id in during else None,
-            "season": during[d.event_id][0] if d.event_id in during else None,
-            "share_drifted": d.share_drifted,
-            "online_error": d.online_error,
-            "reference_error": d.reference_error,
-            "report_uri": d.report_uri,
-        }
-        for d in drifts
+    drifts = [e for e in events if isinstance(e, DriftDetected)]
+    report.drift_events = [_drift_row(d, during) for d in drifts]
+    _add_decisions(report, events, {d.trace_id: d for d in drifts}, during)
+    return report
+
+
+def _judged(static: Any, ok: list[PredictionResult], transfers: dict[str, TransferCompleted]) -> list[Judged]:
+    """Each answered request with its real fee, the live prediction and the static model's on
+    the very same served vector."""
+    matrix = np.array([[r.features[n] for n in static.feature_names] for r in ok], dtype=float)
+    static_fees = np.maximum(np.expm1(static.predict(matrix)), 0.0) if ok else np.array([])
+    return [
+        Judged(
+            season=transfers[r.transfer_id].season,  # type: ignore[index]
+            fee_eur_m=transfers[r.transfer_id].fee_eur_m,  # type: ignore[index]
+            live_eur_m=float(r.predicted_fee_eur_m or 0.0),
+            static_eur_m=float(fee),
+            live_version=r.model_version or "",
+        )
+        for r, fee in zip(ok, static_fees, strict=True)
     ]
+
+
+def _drift_row(drift: DriftDetected, during: dict[UUID, tuple[int, str]]) -> dict[str, object]:
+    return {
+        "event_id": drift.event_id,
+        "kind": drift.kind,
+        "method": drift.method,
+        "model_version": drift.model_version,
+        "at": drift.occurred_at.isoformat(),
+        **_when(drift.event_id, during),
+        "share_drifted": drift.share_drifted,
+        "online_error": drift.online_error,
+        "reference_error": drift.reference_error,
+        "report_uri": drift.report_uri,
+    }
+
+
+def _add_decisions(
+    report: DemoReport,
+    events: list,  # type: ignore[type-arg]
+    by_trace: dict[str, DriftDetected],
+    during: dict[UUID, tuple[int, str]],
+) -> None:
+    """Promotions, rejections and rollbacks, each with its window, evidence and drift event."""
+    first_served = _first_served(events)
     for event in events:
         if isinstance(event, ModelPromoted):
             drift = by_trace.get(event.trace_id)
@@ -154,15 +170,14 @@ def build_report(
                 }
             )
         elif isinstance(event, ModelRejected):
+            drift = by_trace.get(event.trace_id)
             report.rejections.append(
                 {
                     "version": event.version,
                     **_when(event.event_id, during),
                     "reason": event.reason,
                     "evidence": _evidence(event),
-                    "drift_event_id": by_trace[event.trace_id].event_id
-                    if event.trace_id in by_trace
-                    else None,
+                    "drift_event_id": drift.event_id if drift else None,
                 }
             )
         elif isinstance(event, ModelRolledBack):
@@ -175,7 +190,6 @@ def build_report(
                     "evidence": _evidence(event),
                 }
             )
-    return report
 
 
 def _when(event_id: UUID, during: dict[UUID, tuple[int, str]]) -> dict[str, object]:

@@ -53,10 +53,8 @@ def run_retrainer(
     challengers = HistoryChallengers(settings, TrainingWindow.parse(settings.retrain_window))
     handler = build_handler(settings, producer, stop, source=SOURCE, challengers=challengers)
     if settings.retrain_prefetch_s > 0:
-        threading.Thread(
-            target=_prefetch, args=(challengers, settings.retrain_prefetch_s, stop), name="history-prefetch",
-            daemon=True,
-        ).start()  # fmt: skip
+        prefetch_args = (challengers, settings.retrain_prefetch_s, stop)
+        threading.Thread(target=_prefetch, args=prefetch_args, name="history-prefetch", daemon=True).start()
 
     def handle(_message: Message, event: RetrainTrigger) -> None:
         if event.model_name != settings.model_name:
