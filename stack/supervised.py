@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from stack.pids import is_alive
+
 ServiceState = Literal["starting", "running", "restarting", "down"]
 
 
@@ -89,7 +91,7 @@ def services_view(state_dir: Path) -> dict[str, object]:
     state = read_state(state_file(state_dir))
     if state is None:
         return {"supervised": False, "services": []}
-    alive = _alive(state.supervisor_pid) and not state.stopping
+    alive = is_alive(state.supervisor_pid) and not state.stopping
     services = [
         {
             "name": s.name,
@@ -108,13 +110,3 @@ def services_view(state_dir: Path) -> dict[str, object]:
         "updated_at": state.updated_at,
         "services": services,
     }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
