@@ -82,12 +82,22 @@ def run_retrainer(
 
 
 def _prefetch(challengers: HistoryChallengers, every_s: float, stop: threading.Event) -> None:
-    """Read and replay what was published since, every ``every_s`` until stopped (never fatal)."""
+    """Read and replay what was published since, every ``every_s`` until stopped (never fatal).
+
+    An outage is logged once when it starts and once when it ends, not every ``every_s``."""
+    failing = False
     while not stop.wait(every_s):
         try:
             challengers.prepare()
-        except Exception:  # noqa: BLE001 - a retrain reads for itself: an outage only costs time there
-            log.warning("reading the history ahead of a retrain failed; trying again", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a retrain reads for itself: an outage only costs time there
+            if not failing:
+                log.warning("reading the history ahead of a retrain failed (%s); retrying quietly", exc)
+            log.debug("history prefetch failed", exc_info=True)
+            failing = True
+            continue
+        if failing:
+            log.info("reading the history ahead of a retrain works again")
+        failing = False
 
 
 def _decode(message: Message) -> RetrainTrigger:
