@@ -36,7 +36,7 @@ from modelstore.signing import blob_sha256
 from modelstore.verify import verify_servable
 from schemas.codec import encode
 from schemas.envelope import Event
-from schemas.evidence import ShadowEvidence
+from schemas.evidence import DecisionEvidence, ShadowEvidence
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.topics import MODELS_LIFECYCLE
 from stack.redis_clients import redis_client
@@ -111,7 +111,11 @@ class Registry:
         return self.cache.shadow_slot(self.name)
 
     def promote(
-        self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None
+        self,
+        registered: RegisteredArtifact,
+        reason: str,
+        trace_id: str | None = None,
+        evidence: DecisionEvidence | None = None,
     ) -> ModelPromoted:
         previous = self.champion()
         key = self.cache.publish(self.name, registered.blob, registered.version)
@@ -125,6 +129,7 @@ class Registry:
             artifact_key=key,
             artifact_sha256=registered.sha256,
             reason=reason,
+            evidence=evidence,
         )
         self.emit(event, trace_id)
         return event
@@ -133,10 +138,10 @@ class Registry:
         self,
         version: str,
         reason: str,
-        evidence: ShadowEvidence | None = None,
+        evidence: DecisionEvidence | None = None,
         trace_id: str | None = None,
     ) -> ModelPromoted:
-        """Promote a registered version (by hand, or on shadow evidence): its blob comes back
+        """Promote a registered version (by hand, on shadow evidence, or after a restart): its blob comes back
         from MLflow, verified."""
         blob = self.verified_blob(version)
         previous = self.champion()
@@ -279,7 +284,7 @@ class Registry:
         challenger: dict[str, float] | None = None,
         champion: dict[str, float] | None = None,
         trace_id: str | None = None,
-        evidence: ShadowEvidence | None = None,
+        evidence: DecisionEvidence | None = None,
     ) -> ModelRejected:
         """Announce that ``version`` stays registered but will not serve, and why."""
         set_version_tag(self.client, self.name, version, TAG_VERDICT, "rejected")

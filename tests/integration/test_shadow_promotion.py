@@ -33,6 +33,7 @@ from retrainer.initial import train_initial
 from retrainer.training import train_model
 from schemas.codec import decode
 from schemas.envelope import Event
+from schemas.evidence import ShadowEvidence
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
 from schemas.records import TransferCompleted
@@ -159,7 +160,8 @@ def test_a_clearly_better_challenger_goes_to_shadow_is_promoted_on_its_evidence_
         assert isinstance(promoted, ModelPromoted) and promoted.version == "2", worker.log_tail()
         assert promoted.source == "shadow-judge" and promoted.previous_version == "1"
         evidence = promoted.evidence
-        assert evidence is not None and evidence.pairs >= 40 and evidence.champion_version == "1"
+        assert isinstance(evidence, ShadowEvidence) and evidence.pairs >= 40
+        assert evidence.champion_version == "1"
         assert evidence.challenger_mean_error < evidence.champion_mean_error
         assert evidence.p_value is not None and evidence.p_value < settings.shadow_alpha
         assert evidence.interval_high is not None and evidence.interval_high < 0
@@ -199,7 +201,7 @@ def test_a_worse_challenger_is_rejected_on_its_evidence_and_the_champion_keeps_s
         rejected = verdict(settings, ModelRejected, monitor, worker)
         assert isinstance(rejected, ModelRejected) and rejected.version == "2", worker.log_tail()
         evidence = rejected.evidence
-        assert evidence is not None and evidence.pairs >= 40
+        assert isinstance(evidence, ShadowEvidence) and evidence.pairs >= 40
         assert evidence.challenger_mean_error > evidence.champion_mean_error
         assert results.wait_until(lambda _: answered_once(results, requests), TIMEOUT), worker.log_tail()
         seen = dict(results.results)
@@ -285,7 +287,8 @@ def test_a_challenger_whose_labels_stop_is_rejected_at_its_maximum_time_with_the
     assert isinstance(rejected, ModelRejected) and rejected.version == "2"
     assert "in shadow" in rejected.reason
     evidence = rejected.evidence
-    assert evidence is not None and evidence.pairs == paid and evidence.age_s >= settings.shadow_max_age_s
+    assert isinstance(evidence, ShadowEvidence) and evidence.pairs == paid
+    assert evidence.age_s >= settings.shadow_max_age_s
     assert registry.current_shadow() is None
     assert champion_version(registry.client, settings.model_name) == "1"
 
