@@ -75,7 +75,7 @@ async def running_services(settings: Settings, metrics: ApiMetrics) -> AsyncIter
         sync_redis, settings.topic_prefix, settings.result_ttl_s, async_client=async_redis_client(settings)
     )
     publisher = Publisher(settings)
-    beats = WorkerBeats(sync_redis, settings.model_name, settings.api_worker_stale_s)
+    beats = WorkerBeats(sync_redis, settings.model_name, settings.api_worker_stale_s, settings.topic_prefix)
 
     def label_health() -> dict[str, dict[str, Any]]:
         try:

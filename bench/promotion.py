@@ -7,8 +7,9 @@ shadow first and is promoted, rejected or rolled back on the paired errors of th
 Per season, both modes: live MAE (EUR m), interval coverage of the real fees, and the
 decisions taken in it with the transfer window they came in, the windows since the drift
 event that led to them and their evidence (the shadow verdict's pairs, mean errors and
-p-value; a holdout decision's reason). The targets of issue 16: coverage 80 +/- 2 % overall
-and 80 +/- 4 % in every season; shadow's overall live MAE no worse than holdout's.
+p-value; the holdout gate's rows, both errors, margin and span; a first model's validation).
+The targets of issue 16: coverage 80 +/- 2 % overall and 80 +/- 4 % in every season;
+shadow's overall live MAE no worse than holdout's; no decision without its evidence.
 
     source /work/prompts/ports_hN.env; nice -n 5 .venv/bin/python bench/promotion.py [--workers 1]
 
@@ -76,7 +77,17 @@ def decisions(report: dict[str, Any]) -> list[dict[str, Any]]:
 def evidence_text(decision: dict[str, Any]) -> str:
     found = decision.get("evidence")
     if not found:
-        return f"holdout: {decision.get('reason')}"
+        return f"no evidence: {decision.get('reason')}"
+    if found["method"] == "first":
+        error, rows = found["challenger_mean_error"], found["rows"]
+        return f"first model: validation mean |log error| {error:.3f} on {rows} rows"
+    if found["method"] == "holdout":
+        span = f"{str(found.get('holdout_from'))[:10]}..{str(found.get('holdout_to'))[:10]}"
+        return (
+            f"holdout of {found['rows']} rows ({span}) vs v{found['champion_version']}: mean |log error| "
+            f"{found['challenger_mean_error']:.3f} vs {found['champion_mean_error']:.3f}, "
+            f"margin {found['margin']:.0%}"
+        )
     p = found.get("p_value")
     return (
         f"{found['method']} on {found['pairs']} pairs vs v{found['champion_version']}: "
@@ -132,12 +143,8 @@ def figures(runs: dict[str, JobRun], level: float) -> dict[str, Any]:
             "promotions": len(report["promotions"]),
             "rejections": len(report["rejections"]),
             "rollbacks": len(report["rollbacks"]),
-            # the first model's promotion has nothing to compare with; a holdout one has its reason
-            "decisions_without_evidence": sum(
-                1
-                for d in decisions(report)
-                if d.get("previous_version", "") is not None and not d.get("evidence")
-            ),
+            # every decision: shadow verdicts, the holdout gate's and the first model's
+            "decisions_without_evidence": sum(1 for d in decisions(report) if not d.get("evidence")),
             "requests": report["requests"],
             "results": report["results"],
             "wall_s": round(run.wall_s, 1),

@@ -15,7 +15,7 @@ from typing import Literal
 
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
-from schemas.evidence import ShadowEvidence
+from schemas.evidence import DecisionEvidence, HoldoutEvidence
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.monitoring import DriftDetected
 
@@ -90,9 +90,11 @@ def _drift(event: DriftDetected) -> Alert:
     return Alert("drift", "warning", title, text, event.occurred_at, facts)
 
 
-def _evidence(evidence: ShadowEvidence | None) -> dict[str, str]:
+def _evidence(evidence: DecisionEvidence | None) -> dict[str, str]:
     if evidence is None:
         return {}
+    if isinstance(evidence, HoldoutEvidence):
+        return _holdout(evidence)
     facts = {
         "pairs": str(evidence.pairs),
         "mean errors": f"{evidence.challenger_mean_error:.4f} vs {evidence.champion_mean_error:.4f}",
@@ -101,6 +103,19 @@ def _evidence(evidence: ShadowEvidence | None) -> dict[str, str]:
         facts["p-value"] = f"{evidence.p_value:.3g} (alpha {evidence.alpha})"
     if evidence.interval_low is not None and evidence.interval_high is not None:
         facts["interval"] = f"[{evidence.interval_low:.4f}, {evidence.interval_high:.4f}]"
+    return facts
+
+
+def _holdout(evidence: HoldoutEvidence) -> dict[str, str]:
+    if evidence.method == "first":
+        return {"evidence": f"first model, validation |log error| {evidence.challenger_mean_error:.4f}"}
+    facts = {
+        "holdout rows": str(evidence.rows),
+        "mean errors": f"{evidence.challenger_mean_error:.4f} vs {evidence.champion_mean_error or 0:.4f}",
+        "margin": f"{evidence.margin or 0:.0%}",
+    }
+    if evidence.holdout_from is not None and evidence.holdout_to is not None:
+        facts["holdout span"] = f"{evidence.holdout_from:%Y-%m-%d} .. {evidence.holdout_to:%Y-%m-%d}"
     return facts
 
 

@@ -33,11 +33,10 @@ from stack.dead_letters import DeadLetters
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
 from stack.settings import Settings
-from stack.worker_heartbeat import KEY_PREFIX
+from stack.worker_heartbeat import heartbeat_pattern
 
 log = logging.getLogger(__name__)
 SOURCE = "alerts"
-HEARTBEAT_PATTERN = f"{KEY_PREFIX}*"
 
 
 def decode_alertable(message: Message) -> Event:
@@ -124,7 +123,7 @@ class AlertSink:
         self._update_gauges()
 
     def check_heartbeats(self) -> None:
-        pattern = f"{self.settings.topic_prefix}{HEARTBEAT_PATTERN}"
+        pattern = heartbeat_pattern(self.settings.topic_prefix)
         keys = [key.decode() if isinstance(key, bytes) else str(key) for key in self.redis.scan_iter(pattern)]
         values = self.redis.mget(keys) if keys else []
         for alert in self.heartbeats.check(dict(zip(keys, values, strict=True)), self.clock()):

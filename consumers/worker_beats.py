@@ -1,9 +1,9 @@
 """What the inference workers say they serve: their heartbeats in Redis.
 
-Each worker writes every few seconds the key ``mlops-fc:worker:<name>`` = JSON
+Each worker writes every few seconds the key ``<prefix>mlops-fc:worker:<name>`` = JSON
 ``{"worker", "model_name", "model_version", "updated_at"}`` with a time-to-live, so a dead
-worker's key expires (inference/heartbeat.py). The key carries no topic prefix; a beat
-naming another deployment's model (the model name is prefixed) is left out. Names come from
+worker's key expires (inference/heartbeat.py). Only this deployment's prefix is read; a beat
+naming another model (written by an older worker under the same key) is left out as well. Names come from
 a SCAN (at the first read and every ``SCAN_EVERY_S``: the same Redis holds every result, so
 a SCAN per probe would walk them all) and from the results the facade reads (``note``);
 each read is then one MGET.
@@ -20,7 +20,7 @@ import redis
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
 from consumers.result_store import redis_errors
-from stack.worker_heartbeat import heartbeat_key
+from stack.worker_heartbeat import heartbeat_key, heartbeat_pattern
 
 log = logging.getLogger(__name__)
 SCAN_EVERY_S = 30.0
@@ -54,9 +54,11 @@ class WorkerBeats:
         client: redis.Redis,
         model_name: str,
         stale_after_s: float,
+        prefix: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
+        self.prefix = prefix
         self.model_name = model_name
         self.stale_after_s = stale_after_s
         self._clock = clock
@@ -78,7 +80,7 @@ class WorkerBeats:
                 self._scan()
                 self._scanned_at = now
             names = sorted(self._names)
-            raws = self._redis.mget([heartbeat_key(n) for n in names]) if names else []
+            raws = self._redis.mget([heartbeat_key(self.prefix, n) for n in names]) if names else []
         beats = []
         for name, raw in zip(names, raws, strict=True):  # type: ignore[arg-type]
             beat = self._parse(name, raw)
@@ -90,8 +92,8 @@ class WorkerBeats:
         return beats
 
     def _scan(self) -> None:
-        start = heartbeat_key("")
-        pattern = f"{start}*"
+        start = heartbeat_key(self.prefix, "")
+        pattern = heartbeat_pattern(self.prefix)
         found = {_text(key).removeprefix(start) for key in self._redis.scan_iter(match=pattern, count=1000)}
         self._names = set(sorted(self._names | found)[:NAMES_KEPT])
 

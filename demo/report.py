@@ -201,7 +201,7 @@ def _when(event_id: UUID, during: dict[UUID, tuple[int, str]]) -> dict[str, obje
 
 
 def _evidence(event: ModelPromoted | ModelRejected | ModelRolledBack) -> dict[str, object] | None:
-    """The shadow judgement a decision names (None for a holdout decision: its reason says it)."""
+    """What a decision was taken on: the shadow judgement or the holdout gate (None: by hand)."""
     return None if event.evidence is None else event.evidence.model_dump()
 
 

@@ -1,6 +1,6 @@
 """The worker's heartbeat in Redis: who is alive and which model it serves (the API reads it).
 
-Every ``interval_s`` the worker writes ``mlops-fc:worker:<name>`` with a TTL of three
+Every ``interval_s`` the worker writes ``<prefix>mlops-fc:worker:<name>`` with a TTL of three
 intervals, so a worker that stopped beating disappears on its own. Redis being away must
 never stop scoring: a failed beat is skipped and logged once, until one succeeds again.
 """
@@ -36,10 +36,12 @@ class Heartbeat:
         worker: str,
         holder: ModelHolder,
         interval_s: float,
+        prefix: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._worker = worker
+        self._key = heartbeat_key(prefix, worker)
         self._holder = holder
         self._ttl_s = max(1, round(interval_s * TTL_INTERVALS))
         self._clock = clock
@@ -59,7 +61,7 @@ class Heartbeat:
     async def beat(self) -> bool:
         """Write one beat (off the event loop). False when Redis could not take it."""
         try:
-            await asyncio.to_thread(self._store.set, heartbeat_key(self._worker), self.payload(), self._ttl_s)
+            await asyncio.to_thread(self._store.set, self._key, self.payload(), self._ttl_s)
         except (redis.RedisError, OSError) as exc:
             if not self._failing:
                 log.warning("heartbeat not written (scoring goes on; retried every beat): %s", exc)

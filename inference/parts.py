@@ -117,6 +117,8 @@ def assemble(
         models=ModelFollower(
             holder, clients.lifecycle_reader, settings.topic(MODELS_LIFECYCLE.name), shadow=clients.shadow
         ),
-        heartbeat=Heartbeat(clients.heartbeat_store, worker_name, holder, settings.worker_heartbeat_s),
+        heartbeat=Heartbeat(
+            clients.heartbeat_store, worker_name, holder, settings.worker_heartbeat_s, settings.topic_prefix
+        ),
         bounds=bounds,
     )

@@ -36,7 +36,7 @@ from modelstore.signing import blob_sha256
 from modelstore.verify import verify_servable
 from schemas.codec import encode
 from schemas.envelope import Event
-from schemas.evidence import ShadowEvidence
+from schemas.evidence import DecisionEvidence, ShadowEvidence
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.topics import MODELS_LIFECYCLE
 from stack.redis_clients import redis_client
@@ -111,7 +111,11 @@ class Registry:
         return self.cache.shadow_slot(self.name)
 
     def promote(
-        self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None
+        self,
+        registered: RegisteredArtifact,
+        reason: str,
+        trace_id: str | None = None,
+        evidence: DecisionEvidence | None = None,
     ) -> ModelPromoted:
         previous = self.champion()
         key = self.cache.publish(self.name, registered.blob, registered.version)
@@ -125,6 +129,7 @@ class Registry:
             artifact_key=key,
             artifact_sha256=registered.sha256,
             reason=reason,
+            evidence=evidence,
         )
         self.emit(event, trace_id)
         return event
@@ -133,28 +138,37 @@ class Registry:
         self,
         version: str,
         reason: str,
-        evidence: ShadowEvidence | None = None,
+        evidence: DecisionEvidence | None = None,
         trace_id: str | None = None,
     ) -> ModelPromoted:
-        """Promote a registered version (by hand, or on shadow evidence): its blob comes back
+        """Promote a registered version (by hand, on shadow evidence, or after a restart): its blob comes back
         from MLflow, verified."""
         blob = self.verified_blob(version)
-        previous = self.champion()
-        key = self.cache.publish(self.name, blob, version)
-        set_champion(self.client, self.name, version)
-        self._guard(previous, version)
-        event = ModelPromoted(
+        event = self.promotion_of(version, blob, reason, evidence)
+        self.apply_promotion(event, blob)
+        self.emit(event, trace_id)
+        return event
+
+    def promotion_of(
+        self, version: str, blob: bytes, reason: str, evidence: DecisionEvidence | None = None
+    ) -> ModelPromoted:
+        """The ModelPromoted a promotion of ``version`` from the champion now would announce."""
+        return ModelPromoted(
             source=self.source,
             model_name=self.name,
             version=version,
-            previous_version=previous,
-            artifact_key=key,
+            previous_version=self.champion(),
+            artifact_key=self.cache.key(self.name, version),
             artifact_sha256=blob_sha256(blob),
             reason=reason,
             evidence=evidence,
         )
-        self.emit(event, trace_id)
-        return event
+
+    def apply_promotion(self, event: ModelPromoted, blob: bytes) -> None:
+        """Everything a promotion moves, in the workers' order, without announcing it."""
+        self.cache.publish(self.name, blob, event.version)
+        set_champion(self.client, self.name, event.version)
+        self._guard(event.previous_version, event.version)
 
     def shadow(
         self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None
@@ -252,25 +266,35 @@ class Registry:
     def rollback(
         self, to_version: str, reason: str, evidence: ShadowEvidence | None = None
     ) -> ModelRolledBack:
+        blob = self.verified_blob(to_version)
+        event = self.rollback_of(to_version, blob, reason, evidence)
+        self.apply_rollback(event, blob)
+        self.emit(event)
+        return event
+
+    def rollback_of(
+        self, to_version: str, blob: bytes, reason: str, evidence: ShadowEvidence | None = None
+    ) -> ModelRolledBack:
+        """The ModelRolledBack a rollback from the champion now to ``to_version`` would announce."""
         current = self.champion()
         if current is None:
             raise ValueError("there is no champion to roll back from")
-        blob = self.verified_blob(to_version)
-        key = self.cache.publish(self.name, blob, to_version)
-        set_champion(self.client, self.name, to_version)
-        self.shadows.clear()  # a rollback ends any judgement: the one that serves was judged before
-        event = ModelRolledBack(
+        return ModelRolledBack(
             source=self.source,
             model_name=self.name,
             from_version=current,
             to_version=to_version,
-            artifact_key=key,
+            artifact_key=self.cache.key(self.name, to_version),
             artifact_sha256=blob_sha256(blob),
             reason=reason,
             evidence=evidence,
         )
-        self.emit(event)
-        return event
+
+    def apply_rollback(self, event: ModelRolledBack, blob: bytes) -> None:
+        """Everything a rollback moves, without announcing it."""
+        self.cache.publish(self.name, blob, event.to_version)
+        set_champion(self.client, self.name, event.to_version)
+        self.shadows.clear()  # a rollback ends any judgement: the one that serves was judged before
 
     def reject(
         self,
@@ -279,10 +303,9 @@ class Registry:
         challenger: dict[str, float] | None = None,
         champion: dict[str, float] | None = None,
         trace_id: str | None = None,
-        evidence: ShadowEvidence | None = None,
+        evidence: DecisionEvidence | None = None,
     ) -> ModelRejected:
         """Announce that ``version`` stays registered but will not serve, and why."""
-        set_version_tag(self.client, self.name, version, TAG_VERDICT, "rejected")
         event = ModelRejected(
             source=self.source,
             model_name=self.name,
@@ -292,8 +315,13 @@ class Registry:
             champion_metrics=champion or {},
             evidence=evidence,
         )
+        self.apply_rejection(event)
         self.emit(event, trace_id)
         return event
+
+    def apply_rejection(self, event: ModelRejected) -> None:
+        """Mark the version rejected in the registry (the shadow slot reads it after a crash)."""
+        set_version_tag(self.client, self.name, event.version, TAG_VERDICT, "rejected")
 
     def emit(self, event: Event, trace_id: str | None = None) -> None:
         if trace_id:

@@ -3,7 +3,8 @@
 Each verdict is two steps: a registry action (the MLflow alias moves, a ModelRejected is
 recorded) and then the shadow slot's update. A process that dies between the two leaves a
 slot naming a judgement that is already over. Pure rule; modelstore.lifecycle.Registry
-applies it when the monitor starts (``reconcile_shadow``).
+applies it when the monitor starts (``reconcile_shadow``), after the verdict's own
+announcement was finished from its outbox (modelstore/verdict_outbox.py).
 
 - a challenger that is the champion now: promoted, its guard never started -> ``guard``
   (the previous champion guards it, as after any promotion in shadow mode);

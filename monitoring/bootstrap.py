@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from functools import partial
 
 from confluent_kafka import Producer
 
 from modelstore.lifecycle import Registry
+from modelstore.lifecycle_log import lifecycle_holds
 from modelstore.redis_cache import ModelCache
 from modelstore.shadow import pairs_prefix
+from modelstore.verdict_outbox import OutboxVerdicts, VerdictOutbox
 from monitoring.calibration import Calibrator
 from monitoring.config import DriftConfig
 from monitoring.feature_check import preload
@@ -75,9 +78,13 @@ def build_loop(settings: Settings) -> MonitorLoop:
 def build_shadow_decider(settings: Settings, producer: Producer) -> ShadowDecider:
     """The shadow verdicts, acting through the lifecycle registry (MLflow, Redis, Kafka)."""
     registry = Registry.connect(settings, producer, source=SHADOW_SOURCE)
-    registry.reconcile_shadow()  # a verdict cut short by a crash is finished before judging on
+    outbox = VerdictOutbox(redis_client(settings), settings.topic_prefix, settings.model_name)
+    verdicts = OutboxVerdicts(registry, outbox, announced=partial(lifecycle_holds, settings))
+    # A verdict cut short by a crash is finished (and announced, once) before judging on.
+    verdicts.finish_pending()
+    registry.reconcile_shadow()
     decider = ShadowDecider(
-        verdicts=registry,
+        verdicts=verdicts,
         pairs=RedisPairs(redis_client(settings), pairs_prefix(settings.topic_prefix, settings.model_name)),
         config=ShadowConfig.from_settings(settings),
     )

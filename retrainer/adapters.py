@@ -9,6 +9,7 @@ import time
 from typing import cast
 
 import redis
+from pydantic import ValidationError
 
 from modelstore.artifact import ModelArtifact
 from modelstore.lifecycle import Registry
@@ -22,11 +23,12 @@ from modelstore.mlflow_registry import (
 )
 from modelstore.signing import load_artifact
 from retrainer.challenger import Comparison, compare
-from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
+from retrainer.handler import PARAM_EVIDENCE, PARAM_TRIGGER, TAG_OUTCOME
 from retrainer.history import HistoryReader
 from retrainer.ports import Decision, OutcomeStatus
 from retrainer.replay import HistoryReplay
 from retrainer.window import TrainingWindow
+from schemas.evidence import HoldoutEvidence
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,17 @@ class MlflowVersions:
         found = params.get("decision")
         decision: Decision = found if found in ("promote", "shadow") else "reject"  # type: ignore[assignment]
         return decision, params.get("reason", "decided before a restart")
+
+    def gate_evidence(self, version: str) -> HoldoutEvidence | None:
+        run_id = self.registry.client.get_model_version(self.registry.name, version).run_id
+        raw = run_params(self.registry.client, run_id).get(PARAM_EVIDENCE)
+        try:
+            return None if raw is None else HoldoutEvidence.model_validate_json(raw)
+        except ValidationError as exc:  # logged by another release: the reason still says why
+            log.warning(
+                "version %s: unreadable %s param, announced without it: %s", version, PARAM_EVIDENCE, exc
+            )
+            return None
 
     def record_outcome(self, version: str, status: OutcomeStatus) -> None:
         set_version_tag(self.registry.client, self.registry.name, version, TAG_OUTCOME, status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from modelstore.artifact import ModelArtifact
 from retrainer.exceptions import NotEnoughNewData
 from retrainer.training import MIN_TRAIN_ROWS, TrainingConfig, evaluate, fit_estimator, train_model
 from retrainer.window import TrainingWindow
+from schemas.evidence import HoldoutEvidence
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,27 @@ class Comparison:
     challenger_metrics: dict[str, float]  # on the holdout, fitted without it
     champion_metrics: dict[str, float]  # on the same holdout ({} without a champion)
     margin: float
+    champion_version: str | None = None
+    holdout_from: datetime | None = None  # the held-out transfers' time span
+    holdout_to: datetime | None = None
+
+    @property
+    def evidence(self) -> HoldoutEvidence:
+        """The gate's figures as the decision event carries them ("first": no champion)."""
+        new, old = self.challenger_metrics, self.champion_metrics
+        first = not old
+        return HoldoutEvidence(
+            method="first" if first else "holdout",
+            rows=int(new["rows"]),
+            champion_version=None if first else self.champion_version,
+            champion_mean_error=old.get("mae_log"),
+            challenger_mean_error=new["mae_log"],
+            champion_mae_eur_m=old.get("mae_eur_m"),
+            challenger_mae_eur_m=new.get("mae_eur_m"),
+            margin=None if first else self.margin,
+            holdout_from=self.holdout_from,
+            holdout_to=self.holdout_to,
+        )
 
     @property
     def better(self) -> bool:
@@ -90,7 +113,16 @@ def compare(
     champion_metrics = _score(champion, holdout) if champion is not None else {}
     everything, all_weights = window.select(frame)
     final = train_model(everything, model_name, sample_weight=all_weights, tags=tags)
-    return Comparison(final, challenger_metrics, champion_metrics, margin)
+    span = pd.to_datetime(holdout["transferred_at"], utc=True)
+    return Comparison(
+        final,
+        challenger_metrics,
+        champion_metrics,
+        margin,
+        champion_version=champion.version if champion is not None else None,
+        holdout_from=span.min().to_pydatetime() if len(span) else None,
+        holdout_to=span.max().to_pydatetime() if len(span) else None,
+    )
 
 
 def _trainable(rows: pd.DataFrame) -> pd.DataFrame:

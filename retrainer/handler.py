@@ -36,6 +36,7 @@ from retrainer.window import TrainingWindow
 log = logging.getLogger(__name__)
 TAG_OUTCOME = "mlfc.outcome"
 PARAM_TRIGGER = "trigger_event_id"
+PARAM_EVIDENCE = "holdout_evidence"  # the gate's HoldoutEvidence as JSON: a restart announces the same
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class DriftHandler:
             comparison, undecodable = self.challengers.challenge(champion, tags)
         except NotEnoughNewData as exc:
             return Outcome("skipped", str(exc))
+        evidence = comparison.evidence
         decision: Decision = "promote" if comparison.better else "reject"
         if decision == "promote" and self.promotion == "shadow" and champion is not None:
             decision = "shadow"  # judged on the real fees by the monitor before it serves
@@ -92,6 +94,7 @@ class DriftHandler:
             "reason": comparison.reason[:500],
             "champion_version": champion.version if champion else None,
             "undecodable_transfers": undecodable,
+            PARAM_EVIDENCE: evidence.model_dump_json(),
         }
         metrics = {f"holdout_{k}": v for k, v in comparison.challenger_metrics.items()}
         metrics.update({f"champion_holdout_{k}": v for k, v in comparison.champion_metrics.items()})
@@ -110,7 +113,9 @@ class DriftHandler:
         if decision == "shadow":
             self.lifecycle.shadow(registered, reason=comparison.reason, trace_id=trigger.trace_id)
         elif decision == "promote":
-            self.lifecycle.promote(registered, reason=comparison.reason, trace_id=trigger.trace_id)
+            self.lifecycle.promote(
+                registered, reason=comparison.reason, trace_id=trigger.trace_id, evidence=evidence
+            )
         else:
             self.lifecycle.reject(
                 registered.version,
@@ -118,6 +123,7 @@ class DriftHandler:
                 comparison.challenger_metrics,
                 comparison.champion_metrics,
                 trace_id=trigger.trace_id,
+                evidence=evidence,
             )
         outcome = self._record(registered.version, decision, comparison.reason)
         # The main job's bench reads this line: where a retrain's time goes.
@@ -137,21 +143,22 @@ class DriftHandler:
         if outcome is not None:
             return Outcome("skipped", f"already handled: version {version} {outcome}", version)
         decision, reason = self.versions.decision(version)
+        evidence = self.versions.gate_evidence(version)  # what the decision was taken on
         self.lock.check()
         if decision == "promote" and self.versions.champion() != version:  # crashed before promoting
             try:
-                self.lifecycle.promote_existing(version, reason=reason)
+                self.lifecycle.promote_existing(version, reason=reason, evidence=evidence)
             except PromotionRefusedError as exc:  # its artifact changed since: it must not serve
                 decision, reason = "reject", str(exc)
-                self.lifecycle.reject(version, reason)
+                self.lifecycle.reject(version, reason, evidence=evidence)
         elif decision == "shadow" and self.lifecycle.shadow_version() != version:
             try:  # crashed before shadowing (a verdict since would have left an outcome tag)
                 self.lifecycle.shadow_existing(version, reason=reason)
             except PromotionRefusedError as exc:
                 decision, reason = "reject", str(exc)
-                self.lifecycle.reject(version, reason)
+                self.lifecycle.reject(version, reason, evidence=evidence)
         elif decision == "reject":
-            self.lifecycle.reject(version, reason)
+            self.lifecycle.reject(version, reason, evidence=evidence)
         log.warning("finished trigger %s after a restart: version %s", trigger.event_id, version)
         return self._record(version, decision, reason)
 

@@ -28,6 +28,7 @@ from modelstore.lifecycle import Registry
 from modelstore.signing import SigningKey, load_artifact, sign_artifact
 from retrainer.history import read_season_stats, read_transfers
 from retrainer.training import TrainingConfig, train_model
+from schemas.evidence import HoldoutEvidence
 from schemas.records import TransferCompleted
 from stack.kafka_clients import make_producer
 from stack.settings import Settings
@@ -80,9 +81,23 @@ def train_initial(
     registry = Registry.connect(settings, producer)
     params = {"trigger": "initial", "until_season": until_season, "cached": cached}
     registered = registry.register(artifact, run_name="initial", params=params)
-    registry.promote(registered, reason="initial model: nothing was serving")
+    registry.promote(
+        registered, reason="initial model: nothing was serving", evidence=first_evidence(artifact)
+    )
     return InitialModel(
         registered.version, artifact.metadata.train_rows, dict(artifact.metadata.metrics), cached
+    )
+
+
+def first_evidence(artifact: ModelArtifact) -> HoldoutEvidence:
+    """A first model has nothing to beat: its evidence is its own validation (the most recent
+    training rows, held out from a first fit; retrainer.training.train_model)."""
+    metrics = artifact.metadata.metrics
+    return HoldoutEvidence(
+        method="first",
+        rows=int(metrics.get("val_rows", 0)),
+        challenger_mean_error=metrics.get("val_mae_log", artifact.metadata.validation_error),
+        challenger_mae_eur_m=metrics.get("val_mae_eur_m"),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 from modelstore.artifact import ModelArtifact
 from modelstore.mlflow_registry import RegisteredArtifact
 from retrainer.challenger import Comparison
+from schemas.evidence import HoldoutEvidence
 
 OutcomeStatus = Literal["promoted", "shadowed", "rejected", "skipped"]
 Decision = Literal["promote", "shadow", "reject"]
@@ -36,6 +37,10 @@ class VersionRegistry(Protocol):
         """What was decided for the version when it was registered, and why."""
         ...
 
+    def gate_evidence(self, version: str) -> HoldoutEvidence | None:
+        """The holdout figures the decision was taken on (None for a version logged without them)."""
+        ...
+
     def record_outcome(self, version: str, status: OutcomeStatus) -> None: ...
 
     def champion(self) -> str | None: ...
@@ -53,9 +58,17 @@ class LifecyclePublisher(Protocol):
         trace_id: str | None = None,
     ) -> RegisteredArtifact: ...
 
-    def promote(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> object: ...
+    def promote(
+        self,
+        registered: RegisteredArtifact,
+        reason: str,
+        trace_id: str | None = None,
+        evidence: HoldoutEvidence | None = None,
+    ) -> object: ...
 
-    def promote_existing(self, version: str, reason: str) -> object: ...
+    def promote_existing(
+        self, version: str, reason: str, evidence: HoldoutEvidence | None = None
+    ) -> object: ...
 
     def shadow(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> object:
         """Publish the challenger as ModelShadowed: it scores in shadow until the monitor's verdict."""
@@ -74,6 +87,7 @@ class LifecyclePublisher(Protocol):
         challenger: dict[str, float] | None = None,
         champion: dict[str, float] | None = None,
         trace_id: str | None = None,
+        evidence: HoldoutEvidence | None = None,
     ) -> object: ...
 
 

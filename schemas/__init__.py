@@ -4,7 +4,7 @@ from schemas.codec import dead_letter, decode, encode, encode_for, key_for
 from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
-from schemas.evidence import ShadowEvidence
+from schemas.evidence import DecisionEvidence, HoldoutEvidence, ShadowEvidence
 from schemas.exceptions import (
     SchemaDecodeError,
     SchemaError,
@@ -29,8 +29,10 @@ from schemas.season_stats import PlayerSeasonStats
 __all__ = [
     "AnyEvent",
     "DeadLetter",
+    "DecisionEvidence",
     "DriftDetected",
     "Event",
+    "HoldoutEvidence",
     "ModelLifecycleEvent",
     "ModelPromoted",
     "ModelRegistered",

@@ -9,13 +9,15 @@ from uuid import UUID
 from schemas.commands import RetrainRequested
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
-from schemas.evidence import ShadowEvidence
+from schemas.evidence import HoldoutEvidence, ShadowEvidence
 from schemas.lifecycle import (
     ModelPromoted,
     ModelPromotedV1,
+    ModelPromotedV2,
     ModelRegistered,
     ModelRejected,
     ModelRejectedV1,
+    ModelRejectedV2,
     ModelRolledBack,
     ModelRolledBackV1,
     ModelShadowed,
@@ -58,6 +60,18 @@ _EVIDENCE = ShadowEvidence(
     interval_high=-0.05,
     alpha=0.05,
     age_s=86400.0,
+)
+_HOLDOUT = HoldoutEvidence(
+    method="holdout",
+    rows=400,
+    champion_version="3",
+    champion_mean_error=0.62,
+    challenger_mean_error=0.58,
+    champion_mae_eur_m=3.6,
+    challenger_mae_eur_m=3.1,
+    margin=0.02,
+    holdout_from=datetime(2012, 1, 2, tzinfo=UTC),
+    holdout_to=datetime(2012, 6, 30, tzinfo=UTC),
 )
 _PROMOTED: dict[str, Any] = {
     "model_name": "transfer-fee",
@@ -146,7 +160,7 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "train_rows": 41250,
     },
     ModelPromoted: {**_PROMOTED, "evidence": _EVIDENCE},
-    ModelRejected: {**_REJECTED, "evidence": _EVIDENCE.model_copy(update={"p_value": 0.41})},
+    ModelRejected: {**_REJECTED, "evidence": _HOLDOUT.model_copy(update={"challenger_mean_error": 0.63})},
     ModelRolledBack: {**_ROLLED_BACK, "evidence": _EVIDENCE},
     DeadLetter: {
         "source_topic": "predictions.requests",
@@ -197,6 +211,8 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
     ModelPromotedV1: _PROMOTED,
     ModelRejectedV1: _REJECTED,
     ModelRolledBackV1: _ROLLED_BACK,
+    ModelPromotedV2: {**_PROMOTED, "evidence": _EVIDENCE},
+    ModelRejectedV2: {**_REJECTED, "evidence": _EVIDENCE.model_copy(update={"p_value": 0.41})},
 }
 
 

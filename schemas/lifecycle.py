@@ -2,6 +2,8 @@
 
 Version 2 of the verdict events (promoted, rejected, rolled back) adds only the optional
 ``evidence`` of a shadow judgement: version 1 messages still parse and upgrade to it.
+Version 3 of promoted and rejected widens that evidence to the holdout gate's
+(schemas/evidence.HoldoutEvidence): every decision the system takes names what it compared.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from schemas.envelope import Event
-from schemas.evidence import ShadowEvidence
+from schemas.evidence import DecisionEvidence, ShadowEvidence
 from schemas.fields import Metrics, NonEmptyStr, UtcDatetime
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -54,16 +56,29 @@ class ModelPromotedV1(_ModelPromotedFields):
 
     schema_version: Literal[1] = 1
 
-    def upgrade(self) -> ModelPromoted:
+    def upgrade(self) -> ModelPromotedV2:
         """Version 2 adds only the optional evidence: it stays unset."""
-        return ModelPromoted.model_validate({**dict(self), "schema_version": 2})
+        return ModelPromotedV2.model_validate({**dict(self), "schema_version": 2})
+
+
+class ModelPromotedV2(_ModelPromotedFields):
+    """A model became the champion; its signed artifact is in Redis; version 2, shadow evidence only."""
+
+    schema_version: Literal[2] = 2
+    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+
+    def upgrade(self) -> ModelPromoted:
+        """Version 3 only widens the evidence: the shadow judgement (or none) is kept."""
+        return ModelPromoted.model_validate({**dict(self), "schema_version": 3})
 
 
 class ModelPromoted(_ModelPromotedFields):
     """A model became the champion; its signed artifact is in Redis."""
 
-    schema_version: Literal[2] = 2
-    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+    schema_version: Literal[3] = 3
+    evidence: DecisionEvidence | None = Field(
+        default=None, description="What decided it: the shadow judgement or the holdout gate."
+    )
 
 
 class _ModelRejectedFields(Event):
@@ -82,16 +97,29 @@ class ModelRejectedV1(_ModelRejectedFields):
 
     schema_version: Literal[1] = 1
 
-    def upgrade(self) -> ModelRejected:
+    def upgrade(self) -> ModelRejectedV2:
         """Version 2 adds only the optional evidence: it stays unset."""
-        return ModelRejected.model_validate({**dict(self), "schema_version": 2})
+        return ModelRejectedV2.model_validate({**dict(self), "schema_version": 2})
+
+
+class ModelRejectedV2(_ModelRejectedFields):
+    """A challenger was not better than the champion and stays unserved; version 2, shadow evidence only."""
+
+    schema_version: Literal[2] = 2
+    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+
+    def upgrade(self) -> ModelRejected:
+        """Version 3 only widens the evidence: the shadow judgement (or none) is kept."""
+        return ModelRejected.model_validate({**dict(self), "schema_version": 3})
 
 
 class ModelRejected(_ModelRejectedFields):
     """A challenger was not better than the champion and stays unserved."""
 
-    schema_version: Literal[2] = 2
-    evidence: ShadowEvidence | None = Field(default=None, description="The shadow judgement, if any.")
+    schema_version: Literal[3] = 3
+    evidence: DecisionEvidence | None = Field(
+        default=None, description="What decided it: the shadow judgement or the holdout gate."
+    )
 
 
 class _ModelRolledBackFields(Event):
@@ -143,8 +171,8 @@ class ModelShadowed(Event):
 ModelLifecycleEvent = Annotated[
     ModelRegistered
     | ModelShadowed
-    | Annotated[ModelPromotedV1 | ModelPromoted, Field(discriminator="schema_version")]
-    | Annotated[ModelRejectedV1 | ModelRejected, Field(discriminator="schema_version")]
+    | Annotated[ModelPromotedV1 | ModelPromotedV2 | ModelPromoted, Field(discriminator="schema_version")]
+    | Annotated[ModelRejectedV1 | ModelRejectedV2 | ModelRejected, Field(discriminator="schema_version")]
     | Annotated[ModelRolledBackV1 | ModelRolledBack, Field(discriminator="schema_version")],
     Field(discriminator="event_type"),
 ]

@@ -13,9 +13,11 @@ from schemas.envelope import Event
 from schemas.lifecycle import (
     ModelPromoted,
     ModelPromotedV1,
+    ModelPromotedV2,
     ModelRegistered,
     ModelRejected,
     ModelRejectedV1,
+    ModelRejectedV2,
     ModelRolledBack,
     ModelRolledBackV1,
     ModelShadowed,
@@ -37,8 +39,8 @@ AnyEvent = Annotated[
     | RetrainRequested
     | ModelRegistered
     | ModelShadowed
-    | Annotated[ModelPromotedV1 | ModelPromoted, Field(discriminator="schema_version")]
-    | Annotated[ModelRejectedV1 | ModelRejected, Field(discriminator="schema_version")]
+    | Annotated[ModelPromotedV1 | ModelPromotedV2 | ModelPromoted, Field(discriminator="schema_version")]
+    | Annotated[ModelRejectedV1 | ModelRejectedV2 | ModelRejected, Field(discriminator="schema_version")]
     | Annotated[ModelRolledBackV1 | ModelRolledBack, Field(discriminator="schema_version")]
     | DeadLetter
     | PlayerSeasonStats,

@@ -162,8 +162,8 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         description=(
-            "How often a worker writes its heartbeat (mlops-fc:worker:<name> in Redis, TTL three"
-            " times this): who is alive and which model it serves."
+            "How often a worker writes its heartbeat (<topic prefix>mlops-fc:worker:<name> in Redis,"
+            " TTL three times this): who is alive and which model it serves."
         ),
     )
     worker_static_membership: bool = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +19,9 @@ from stack.exceptions import TopicMissing
 from stack.supervised import read_json, run_progress_file, services_view
 
 router = APIRouter(prefix="/v1", tags=["observe"])
+# An Evidently report takes seconds to write (tens under load); after this, it is not coming.
+REPORT_WRITE_GRACE_S = 300.0
+REPORT_RETRY_AFTER_S = 5
 
 
 def _report_file(found: Services, event_id: UUID) -> Any:
@@ -45,10 +49,32 @@ async def drift(found: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] =
     responses={404: {"model": Problem}, 200: {"content": {"text/html": {}}}},
 )
 async def drift_report(event_id: Annotated[UUID, Path()], found: ServicesDep) -> FileResponse:
+    """404 until the file is there; the detail says why (being written: ``Retry-After``)."""
     path = _report_file(found, event_id)
     if path is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report for drift event {event_id}")
+        detail, headers = _why_no_report(found, event_id)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail, headers=headers)
     return FileResponse(path, media_type="text/html")
+
+
+def _why_no_report(found: Services, event_id: UUID) -> tuple[str, dict[str, str] | None]:
+    event = found.replica.drift(str(event_id))
+    if event is None:
+        return f"no drift event {event_id} (or not read from monitoring.drift yet)", None
+    if event.report_uri is None:
+        kind = event.kind
+        return f"drift event {event_id} ({kind} drift) has no report: only feature drift writes one", None
+    # The monitor sends the event first and writes its HTML beside the loop (monitoring/reports.py).
+    age_s = (datetime.now(UTC) - event.occurred_at).total_seconds()
+    if age_s < REPORT_WRITE_GRACE_S:
+        detail = f"the report of drift event {event_id} is being written ({age_s:.0f} s after the event)"
+        return detail, {"Retry-After": str(REPORT_RETRY_AFTER_S)}
+    keep = found.settings.drift_reports_keep
+    return (
+        f"the report of drift event {event_id} is not there: the monitor keeps the newest {keep}"
+        " (MLOPS_FC_DRIFT_REPORTS_KEEP), or its writing failed (see the monitor's log)",
+        None,
+    )
 
 
 @router.get("/timeline", summary="Model lifecycle and drift events, newest first")

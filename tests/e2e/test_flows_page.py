@@ -101,10 +101,12 @@ def test_flows_page_shows_the_pipeline_and_answers_a_prediction(api: RunningApi,
     assert wait_until(
         lambda: page_shows("document.getElementById('timeline').textContent.includes('promoted v1')"), WAIT
     )
-    # The lineage section draws version 1: its trigger, run, MLflow version and verdict.
+    # The lineage section draws version 1: its trigger, run, MLflow version and verdict with
+    # its evidence (a first model: its own validation).
     assert wait_until(
         lambda: page_shows(
-            "(t => t.includes('trigger: initial') && t.includes('MLflow v1') && t.includes('promoted'))"
+            "(t => t.includes('trigger: initial') && t.includes('MLflow v1')"
+            " && t.includes('promoted as first model (validation |log error| '))"
             "(document.getElementById('lineage').textContent)"
         ),
         WAIT,

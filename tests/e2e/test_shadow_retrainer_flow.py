@@ -22,6 +22,7 @@ from retrainer.handler import TAG_OUTCOME
 from retrainer.initial import train_initial
 from schemas.codec import decode
 from schemas.envelope import Event
+from schemas.evidence import ShadowEvidence
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelShadowed
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionResult
@@ -130,7 +131,7 @@ def test_a_drift_event_ends_in_a_shadow_promotion_through_the_real_retrainer_mon
             assert isinstance(promoted, ModelPromoted) and promoted.version == "2", logs(*services)
             assert promoted.previous_version == "1"
             evidence = promoted.evidence
-            assert evidence is not None and evidence.pairs >= settings.shadow_min_pairs
+            assert isinstance(evidence, ShadowEvidence) and evidence.pairs >= settings.shadow_min_pairs
             assert evidence.challenger_mean_error < evidence.champion_mean_error
             assert evidence.p_value is not None and evidence.p_value < settings.shadow_alpha
             assert not any(isinstance(e, ModelRejected) for e in events)

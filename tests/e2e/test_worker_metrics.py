@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typer.testing import CliRunner
 
 from cli.main import app as cli
+from consumers.worker_beats import WorkerBeats
 from devstack.processes import free_port
 from devstack.services import settings_env, start_service
 from inference.heartbeat import heartbeat_key
@@ -57,9 +58,13 @@ def test_worker_metrics_count_results_dead_letters_model_and_lag(served: Setting
         samples = scrape(url)
         # The heartbeat the API's readiness reads: this worker, serving version 1.
         store = redis_client(served)
-        assert wait_until(lambda: store.get(heartbeat_key("w-metrics")) is not None, 30, interval=0.5)
-        beat = json.loads(store.get(heartbeat_key("w-metrics")) or b"{}")
-        ttl = store.ttl(heartbeat_key("w-metrics"))
+        key = heartbeat_key(served.topic_prefix, "w-metrics")
+        assert wait_until(lambda: store.get(key) is not None, 30, interval=0.5)
+        beat = json.loads(store.get(key) or b"{}")
+        ttl = store.ttl(key)
+        # Read by this deployment's facade; another stack on the same Redis does not see it.
+        ours = WorkerBeats(store, served.model_name, 30, served.topic_prefix).read()
+        theirs = WorkerBeats(store, served.model_name, 30, f"other-{served.topic_prefix}").read()
     finally:
         worker.stop()
     assert {k: v for k, v in beat.items() if k != "updated_at"} == {
@@ -69,6 +74,7 @@ def test_worker_metrics_count_results_dead_letters_model_and_lag(served: Setting
     }
     assert datetime.fromisoformat(beat["updated_at"]).utcoffset() == timedelta(0)
     assert 0 < ttl <= 3 * served.worker_heartbeat_s
+    assert [b.worker for b in ours] == ["w-metrics"] and theirs == []
     assert sample(samples, "mlops_fc_worker_info", worker="w-metrics") == 1
     assert sample(samples, "mlops_fc_worker_model_version") == 1
     assert sample(samples, "mlops_fc_worker_model_swaps_total") == 1  # the first model

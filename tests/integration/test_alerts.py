@@ -29,6 +29,7 @@ from schemas.monitoring import DriftDetected
 from schemas.topics import DEAD_LETTERS, MODELS_LIFECYCLE, MONITORING_DRIFT
 from stack.redis_clients import redis_client
 from stack.settings import Settings
+from stack.worker_heartbeat import heartbeat_key
 from tests.flow_helpers import publish_in_order
 
 pytestmark = pytest.mark.integration
@@ -156,8 +157,15 @@ def test_each_alert_kind_reaches_the_webhook_and_a_failing_one_never_blocks_the_
     heartbeat["updated_at"] = (now - timedelta(minutes=10)).isoformat()
     redis = redis_client(alert_settings)
     try:
-        key = f"{alert_settings.topic_prefix}mlops-fc:worker:w-{unique}"
+        key = heartbeat_key(alert_settings.topic_prefix, f"w-{unique}")
         redis.set(key, json.dumps(heartbeat), ex=300)
+        # Another stack's stale worker on the same Redis: not ours to alert on.
+        theirs = {**heartbeat, "worker": f"w-theirs-{unique}"}
+        redis.set(
+            heartbeat_key(f"other-{alert_settings.topic_prefix}", theirs["worker"]),
+            json.dumps(theirs),
+            ex=300,
+        )
     finally:
         redis.close()
     letters = [
@@ -189,3 +197,5 @@ def test_each_alert_kind_reaches_the_webhook_and_a_failing_one_never_blocks_the_
     assert outcome["facts"]["pairs"] == "240" and "p-value" in outcome["facts"]
     assert sum(kind == "deadletters" for kind, _ in receiver.posts) == 1  # one alert per burst
     assert running.sink.outbox.dropped == 0 and running.sink.outbox.failed == 0
+    down = [alert.facts.get("worker") for alert in running.sink.raised if alert.kind == "worker_down"]
+    assert f"w-{unique}" in down and f"w-theirs-{unique}" not in down, down

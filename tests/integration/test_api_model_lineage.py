@@ -113,6 +113,9 @@ def test_a_version_shows_its_label_health_and_lineage(
     assert one["mlflow_version"]["version"] == "1" and one["training_run"]["run_id"]
     assert [s["step"] for s in one["steps"]][:2] == ["registered", "promoted"]
     assert one["verdict"]["step"] == "promoted"
+    first = one["verdict"]["evidence"]  # nothing to beat: its own validation figures
+    assert first["method"] == "first" and first["champion_version"] is None and first["rows"] > 0
+    assert first["challenger_mean_error"] > 0 and first["margin"] is None
 
     text = http.get("/metrics").text
     assert f'mlops_fc_model_labels_received{{version="1"}} {float(len(LABELLED))}' in text
@@ -148,6 +151,12 @@ def test_a_version_shows_its_label_health_and_lineage(
     }
     assert two["training_run"]["run_id"] and two["mlflow_version"]["version"] == "2"
     assert two["verdict"]["step"] in ("promoted", "rejected") and two["verdict"]["reason"]
+    gate = two["verdict"]["evidence"]  # the holdout gate's figures, both models on the same rows
+    assert gate["method"] == "holdout" and gate["champion_version"] == "1" and gate["rows"] >= 50
+    assert gate["margin"] == settings.retrain_margin and gate["champion_mean_error"] > 0
+    assert gate["holdout_from"] <= gate["holdout_to"]
+    beat = gate["challenger_mean_error"] <= gate["champion_mean_error"] * (1 - gate["margin"])
+    assert two["verdict"]["step"] == ("promoted" if beat else "rejected")
 
     missing = http.get("/v1/models/77")
     assert missing.status_code == 404 and "model version 77 is not registered" in missing.text

@@ -130,22 +130,29 @@ def test_worker_heartbeats_in_the_agreed_format_are_read(settings: Settings, uni
         return json.dumps(body)
 
     w = f"{unique}-"  # the session's Redis is shared: names of this test only
-    client.set(heartbeat_key(f"{w}1"), beat(f"{w}1", "3", now), ex=15)
-    client.set(heartbeat_key(f"{w}2"), beat(f"{w}2", None, now, model=None), ex=15)
-    client.set(heartbeat_key(f"{w}old"), beat(f"{w}old", "1", now - timedelta(minutes=5)), ex=15)
-    client.set(heartbeat_key(f"{w}garbled"), b"{not json", ex=15)
-    client.set(heartbeat_key(f"{w}9"), beat(f"{w}9", "9", now, model=f"other-{unique}.transfer-fee"), ex=15)
-    beats = WorkerBeats(client, ours, stale_after_s=30)
+    prefix = settings.topic_prefix
+
+    def key(worker: str, of: str = prefix) -> str:
+        return heartbeat_key(of, worker)
+
+    client.set(key(f"{w}1"), beat(f"{w}1", "3", now), ex=15)
+    client.set(key(f"{w}2"), beat(f"{w}2", None, now, model=None), ex=15)
+    client.set(key(f"{w}old"), beat(f"{w}old", "1", now - timedelta(minutes=5)), ex=15)
+    client.set(key(f"{w}garbled"), b"{not json", ex=15)
+    client.set(key(f"{w}9"), beat(f"{w}9", "9", now, model=f"other-{unique}.transfer-fee"), ex=15)
+    # Another stack on the same Redis, its worker under our model name: not ours either.
+    client.set(key(f"{w}8", f"other-{prefix}"), beat(f"{w}8", "8", now), ex=15)
+    beats = WorkerBeats(client, ours, stale_after_s=30, prefix=prefix)
     assert not beats.seen_any
 
     def read() -> dict[str, str | None]:
         return {b.worker: b.model_version for b in beats.read() if b.worker.startswith(w)}
 
-    # stale, garbled and another deployment's beats are left out
+    # stale, garbled and other deployments' beats are left out
     assert read() == {f"{w}1": "3", f"{w}2": None}
     assert beats.seen_any
-    client.delete(heartbeat_key(f"{w}1"))  # expired: that worker is gone
+    client.delete(key(f"{w}1"))  # expired: that worker is gone
     assert read() == {f"{w}2": None}
     beats.note(f"{w}3")  # named by a result before any SCAN saw it
-    client.set(heartbeat_key(f"{w}3"), beat(f"{w}3", "3", now), ex=15)
+    client.set(key(f"{w}3"), beat(f"{w}3", "3", now), ex=15)
     assert set(read()) == {f"{w}2", f"{w}3"}

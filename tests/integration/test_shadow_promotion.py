@@ -27,12 +27,14 @@ from modelstore.lifecycle import Registry
 from modelstore.mlflow_registry import RegisteredArtifact, champion_version
 from modelstore.redis_cache import ModelCache
 from modelstore.shadow import pairs_prefix
+from modelstore.verdict_outbox import VerdictOutbox
 from monitoring.bootstrap import SHADOW_SOURCE, build_loop
 from monitoring.shadow_pairs import RedisPairs
 from retrainer.initial import train_initial
 from retrainer.training import train_model
 from schemas.codec import decode
 from schemas.envelope import Event
+from schemas.evidence import ShadowEvidence
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.predictions import PredictionRequest, PredictionResult, request_from_transfer
 from schemas.records import TransferCompleted
@@ -48,6 +50,7 @@ from stack.redis_clients import redis_client
 from stack.settings import Settings
 from tests.api_helpers import wait_until
 from tests.e2e.test_retrainer_flow import inflated, lifecycle_until, probe
+from tests.faults.test_retrainer_faults import all_events
 from tests.flow_helpers import (
     SHADOW_FAST,
     ResultCollector,
@@ -159,7 +162,8 @@ def test_a_clearly_better_challenger_goes_to_shadow_is_promoted_on_its_evidence_
         assert isinstance(promoted, ModelPromoted) and promoted.version == "2", worker.log_tail()
         assert promoted.source == "shadow-judge" and promoted.previous_version == "1"
         evidence = promoted.evidence
-        assert evidence is not None and evidence.pairs >= 40 and evidence.champion_version == "1"
+        assert isinstance(evidence, ShadowEvidence) and evidence.pairs >= 40
+        assert evidence.champion_version == "1"
         assert evidence.challenger_mean_error < evidence.champion_mean_error
         assert evidence.p_value is not None and evidence.p_value < settings.shadow_alpha
         assert evidence.interval_high is not None and evidence.interval_high < 0
@@ -199,7 +203,7 @@ def test_a_worse_challenger_is_rejected_on_its_evidence_and_the_champion_keeps_s
         rejected = verdict(settings, ModelRejected, monitor, worker)
         assert isinstance(rejected, ModelRejected) and rejected.version == "2", worker.log_tail()
         evidence = rejected.evidence
-        assert evidence is not None and evidence.pairs >= 40
+        assert isinstance(evidence, ShadowEvidence) and evidence.pairs >= 40
         assert evidence.challenger_mean_error > evidence.champion_mean_error
         assert results.wait_until(lambda _: answered_once(results, requests), TIMEOUT), worker.log_tail()
         seen = dict(results.results)
@@ -285,34 +289,54 @@ def test_a_challenger_whose_labels_stop_is_rejected_at_its_maximum_time_with_the
     assert isinstance(rejected, ModelRejected) and rejected.version == "2"
     assert "in shadow" in rejected.reason
     evidence = rejected.evidence
-    assert evidence is not None and evidence.pairs == paid and evidence.age_s >= settings.shadow_max_age_s
+    assert isinstance(evidence, ShadowEvidence) and evidence.pairs == paid
+    assert evidence.age_s >= settings.shadow_max_age_s
     assert registry.current_shadow() is None
     assert champion_version(registry.client, settings.model_name) == "1"
 
 
-# A process that dies between a verdict's registry action and the shadow slot's update: the
-# real Registry in a child process, ended with os._exit at that point (no clean-up runs).
-DIES_AFTER = {
-    "promotion": (
-        "registry._guard = lambda *_: os._exit(9)\n"  # the alias moved; the slot update never runs
-        "registry.promote_existing(version, reason='shadow verdict (test)')\n"
-    ),
-    "rejection": "registry.reject(version, reason='shadow verdict (test)')\nos._exit(9)\n",
+# A monitor that dies in the middle of a verdict: the real Registry behind the shadow judge's
+# outbox (modelstore/verdict_outbox.py) in a child process, ended with os._exit at that point
+# (no clean-up runs). Each case names the step the process never finished.
+PROMOTE = "verdicts.promote_existing(version, REASON, evidence=evidence)\n"
+REJECT = "verdicts.reject(version, REASON, evidence=evidence)\n"
+DIES_AT = {
+    "promotion, before the alias": "modelstore.lifecycle.set_champion = die\n" + PROMOTE,  # Redis says 2
+    "promotion, before the slot": "registry._guard = die\n" + PROMOTE,
+    "promotion, before the event": "registry.emit = die\n" + PROMOTE,
+    "promotion, after the event": "outbox.clear = die\n" + PROMOTE,
+    "rejection, before the event": "registry.emit = die\n" + REJECT,
+    "rejection, after the event": REJECT + "die()\n",  # the slot is never emptied
 }
 CHILD = """
 import os, sys
+from functools import partial
+import modelstore.lifecycle
 from modelstore.lifecycle import Registry
+from modelstore.lifecycle_log import lifecycle_holds
+from modelstore.verdict_outbox import OutboxVerdicts, VerdictOutbox
+from schemas.evidence import ShadowEvidence
 from stack.kafka_clients import make_producer
+from stack.redis_clients import redis_client
 from stack.settings import Settings
 settings = Settings()
 registry = Registry.connect(settings, make_producer(settings), source="shadow-judge")
-version = sys.argv[1]
+outbox = VerdictOutbox(redis_client(settings), settings.topic_prefix, settings.model_name)
+verdicts = OutboxVerdicts(registry, outbox, partial(lifecycle_holds, settings))
+version, evidence = sys.argv[1], ShadowEvidence.model_validate_json(sys.argv[2])
+REASON = "shadow verdict (test)"
+def die(*_args, **_kwargs):
+    os._exit(9)
 """
+EVIDENCE = ShadowEvidence(
+    method="wilcoxon", pairs=60, champion_version="1", champion_mean_error=0.6, challenger_mean_error=0.4,
+    mean_difference=-0.2, p_value=0.001, interval_low=-0.3, interval_high=-0.1, alpha=0.05, age_s=30.0,
+)  # fmt: skip
 
 
-def die_after(settings: Settings, step: str, version: str) -> None:
+def die_at(settings: Settings, step: str, version: str) -> None:
     child = subprocess.run(  # noqa: S603 - our own code
-        [sys.executable, "-c", CHILD + DIES_AFTER[step], version],
+        [sys.executable, "-c", CHILD + DIES_AT[step], version, EVIDENCE.model_dump_json()],
         env=settings_env(settings),
         capture_output=True,
         text=True,
@@ -321,33 +345,53 @@ def die_after(settings: Settings, step: str, version: str) -> None:
     assert child.returncode == 9, child.stderr[-2000:]
 
 
-@pytest.mark.parametrize(
-    ("step", "champion", "slot"),
-    [("promotion", "2", ("guard", "1", "2")), ("rejection", "1", None)],
-)
-def test_a_monitor_started_after_a_crash_between_verdict_and_slot_settles_the_slot(
-    shadow_settings: Settings,
-    step: str,
-    champion: str,
-    slot: tuple[str, str, str] | None,
-    caplog: pytest.LogCaptureFixture,
+def judged(settings: Settings) -> list[Event]:
+    """The shadow judge's verdicts on models.lifecycle, all of them."""
+    return [
+        e for e in all_events(settings, MODELS_LIFECYCLE)
+        if e.source == SHADOW_SOURCE and isinstance(e, ModelPromoted | ModelRejected | ModelRolledBack)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("step", sorted(DIES_AT))
+def test_a_monitor_started_after_a_crash_mid_verdict_finishes_it_and_announces_it_once(
+    shadow_settings: Settings, step: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = shadow_settings
+    promoted = step.startswith("promotion")
     registry, challenger = registered(settings, PAST[:600], "crash")
     registry.shadow(challenger, reason="passed the holdout gate (test)")
-    die_after(settings, step, challenger.version)
-    assert champion_version(registry.client, settings.model_name) == champion
-    stale = registry.current_shadow()
-    assert stale is not None and (stale.role, stale.version) == ("challenger", "2")  # out of step
-    with caplog.at_level(logging.WARNING, logger="modelstore.lifecycle"):
+    die_at(settings, step, challenger.version)
+    cache = ModelCache(redis_client(settings), prefix=settings.topic_prefix)
+    # What the workers follow besides the event: the Redis pointer (and the slot) on a timer.
+    # A promotion cut short already points them at 2; only the announcement is missing.
+    assert cache.current_version(settings.model_name) == ("2" if promoted else "1")
+    with caplog.at_level(logging.WARNING, logger="modelstore"):
         loop = build_loop(settings)  # what `mlops-fc monitor` does first
     try:
         pointer = registry.current_shadow()
-        assert (None if pointer is None else (pointer.role, pointer.version, pointer.champion)) == slot
+        slot = None if pointer is None else (pointer.role, pointer.version, pointer.champion)
+        assert slot == (("guard", "1", "2") if promoted else None)
         assert loop.shadow is not None and loop.shadow.pointer == pointer
-        assert any("out of step" in r.getMessage() and "version 2" in r.getMessage() for r in caplog.records)
+        assert champion_version(registry.client, settings.model_name) == ("2" if promoted else "1")
+        verdicts = judged(settings)
+        assert [(type(e), getattr(e, "version", None)) for e in verdicts] == [
+            (ModelPromoted if promoted else ModelRejected, "2")
+        ], verdicts  # once: finished after the crash, or the one sent before it
+        event = verdicts[0]
+        assert isinstance(event, ModelPromoted | ModelRejected) and event.evidence == EVIDENCE
+        if isinstance(event, ModelPromoted):
+            assert event.previous_version == "1" and event.artifact_key == cache.key(settings.model_name, "2")
+        said = " ".join(r.getMessage() for r in caplog.records)
+        assert (
+            "announced before the crash" if "after the event" in step else "finished and announced now"
+        ) in said
+        assert VerdictOutbox(redis_client(settings), settings.topic_prefix, settings.model_name).get() is None
     finally:
         loop.consumer.close()
+    restarted = build_loop(settings)  # a second start finds nothing left to do
+    restarted.consumer.close()
+    assert len(judged(settings)) == 1
 
 
 def test_the_api_serves_the_shadow_slot_with_the_pairs_the_monitor_counted(shadow_settings: Settings) -> None:

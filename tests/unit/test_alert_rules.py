@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from consumers.alert_rules import DeadLetterRate, Heartbeats, alert_for
 from schemas.deadletters import DeadLetter
 from schemas.envelope import Event
+from schemas.evidence import HoldoutEvidence
 from schemas.examples import example_of
 from schemas.lifecycle import ModelPromoted, ModelRegistered, ModelRejected, ModelRolledBack, ModelShadowed
 from schemas.monitoring import DriftDetected
@@ -35,6 +36,16 @@ def test_a_verdict_alert_carries_its_evidence() -> None:
     assert alert.facts["pairs"] == "240" and "p-value" in alert.facts and "interval" in alert.facts
     rolled = alert_for(example_of(ModelRolledBack))
     assert rolled is not None and rolled.severity == "critical"
+
+
+def test_a_gate_decision_alert_carries_its_holdout_figures() -> None:
+    rejected = alert_for(example_of(ModelRejected))  # the example is rejected at the holdout gate
+    assert rejected is not None
+    assert rejected.facts["holdout rows"] == "400" and rejected.facts["mean errors"] == "0.6300 vs 0.6200"
+    assert rejected.facts["margin"] == "2%" and rejected.facts["holdout span"] == "2012-01-02 .. 2012-06-30"
+    first = HoldoutEvidence(method="first", rows=120, challenger_mean_error=0.71)
+    promoted = alert_for(example_of(ModelPromoted, previous_version=None, evidence=first))
+    assert promoted is not None and "0.7100" in promoted.facts["evidence"] and "pairs" not in promoted.facts
 
 
 def test_performance_drift_names_the_errors() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -228,6 +229,32 @@ def test_drift_events_link_their_reports(client: TestClient, settings: Settings)
     assert client.get("/v1/drift/not-a-uuid/report").status_code == 422
     timeline = client.get("/v1/timeline").json()
     assert len(timeline["events"]) == 2
+
+
+def test_a_missing_report_says_whether_it_is_coming(client: TestClient) -> None:
+    def drift(**changes: Any) -> DriftDetected:
+        at = datetime(2024, 7, 1, tzinfo=UTC)
+        fields: dict[str, Any] = {
+            "source": "t", "model_name": "m", "model_version": "1", "kind": "feature", "method": "evidently",
+            "window_start": at, "window_end": at, "window_size": 500, "threshold": 0.3, "share_drifted": 0.5,
+        }  # fmt: skip
+        return DriftDetected(**{**fields, **changes})
+
+    fresh = drift(report_uri="reports/fresh.html")  # just sent: the monitor writes its HTML now
+    old = drift(report_uri="reports/old.html", occurred_at=datetime.now(UTC) - timedelta(hours=2))
+    performance = drift(kind="performance", method="online-mae", online_error=0.9, reference_error=0.5)
+    for event in (fresh, old, performance):
+        services(client).replica.apply(event)
+    coming = client.get(f"/v1/drift/{fresh.event_id}/report")
+    assert coming.status_code == 404 and coming.headers["retry-after"] == "5"
+    assert f"the report of drift event {fresh.event_id} is being written" in coming.json()["detail"]
+    gone = client.get(f"/v1/drift/{old.event_id}/report")
+    assert gone.status_code == 404 and "retry-after" not in gone.headers
+    assert "keeps the newest 200" in gone.json()["detail"]
+    none = client.get(f"/v1/drift/{performance.event_id}/report").json()["detail"]
+    assert "(performance drift) has no report" in none
+    unknown = uuid4()
+    assert client.get(f"/v1/drift/{unknown}/report").json()["detail"].startswith(f"no drift event {unknown}")
 
 
 def test_topic_messages_404_for_unknown_topic(client: TestClient) -> None:

@@ -1,4 +1,5 @@
-"""The worker's heartbeat: the exact key and JSON the API reads, and no stop on a Redis outage."""
+"""The worker's heartbeat: the exact key (under the deployment's prefix) and JSON the API reads,
+and no stop on a Redis outage."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from inference.heartbeat import Heartbeat, heartbeat_key
 from inference.model_holder import ModelHolder
 
 AT = datetime(2026, 12, 2, 15, 0, 0, tzinfo=UTC)
+PREFIX = "stack-a."
 
 
 class FakeRedis:
@@ -40,13 +42,13 @@ class Serving:
 
 def beat_of(store: FakeRedis, version: str | None, interval_s: float = 5.0) -> Heartbeat:
     holder = cast(ModelHolder, Serving(version))
-    return Heartbeat(store, "w1", holder, interval_s, clock=lambda: AT)
+    return Heartbeat(store, "w1", holder, interval_s, PREFIX, clock=lambda: AT)
 
 
-def test_a_beat_writes_the_workers_key_with_its_model_and_a_ttl_of_three_intervals() -> None:
+def test_a_beat_writes_the_workers_prefixed_key_with_its_model_and_a_ttl_of_three_intervals() -> None:
     store = FakeRedis()
     assert asyncio.run(beat_of(store, "3").beat())
-    value, ttl = store.values["mlops-fc:worker:w1"]
+    value, ttl = store.values["stack-a.mlops-fc:worker:w1"]
     assert ttl == 15
     assert json.loads(value) == {
         "worker": "w1",
@@ -60,7 +62,7 @@ def test_a_beat_writes_the_workers_key_with_its_model_and_a_ttl_of_three_interva
 def test_before_a_first_model_the_model_fields_are_null() -> None:
     store = FakeRedis()
     asyncio.run(beat_of(store, None, interval_s=2.0).beat())
-    value, ttl = store.values[heartbeat_key("w1")]
+    value, ttl = store.values[heartbeat_key(PREFIX, "w1")]
     payload: dict[str, Any] = json.loads(value)
     assert payload["model_name"] is None and payload["model_version"] is None and ttl == 6
 
@@ -77,4 +79,4 @@ def test_a_redis_outage_skips_beats_logs_once_and_the_next_beat_after_it_lands(
     assert caplog.text.count("heartbeat not written") == 1
     store.down = False
     assert asyncio.run(heartbeat.beat()) is True
-    assert heartbeat_key("w1") in store.values
+    assert heartbeat_key(PREFIX, "w1") in store.values

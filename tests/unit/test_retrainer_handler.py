@@ -13,11 +13,12 @@ from modelstore.exceptions import PromotionRefusedError
 from modelstore.mlflow_registry import RegisteredArtifact
 from retrainer.challenger import Comparison
 from retrainer.exceptions import LockLostError, NotEnoughNewData
-from retrainer.handler import DriftHandler
+from retrainer.handler import PARAM_EVIDENCE, DriftHandler
 from retrainer.ports import Decision, OutcomeStatus
 from retrainer.trigger import Trigger
 from retrainer.window import TrainingWindow
 from schemas.commands import RetrainRequested
+from schemas.evidence import HoldoutEvidence
 from schemas.examples import example_of
 from schemas.monitoring import DriftDetected
 
@@ -30,6 +31,7 @@ class Version:
     decision: Decision
     reason: str
     outcome: OutcomeStatus | None = None
+    evidence: HoldoutEvidence | None = None  # as the run's params keep it
 
 
 @dataclass
@@ -42,6 +44,7 @@ class FakeRegistry:
     refused: set[str] = field(default_factory=set)
     published: list[tuple[str, str]] = field(default_factory=list)
     in_shadow: str | None = None
+    announced: dict[tuple[str, str], HoldoutEvidence | None] = field(default_factory=dict)  # its evidence
 
     def remove_half_registered(self) -> list[str]:
         removed, self.half_registered = self.half_registered, []
@@ -55,6 +58,9 @@ class FakeRegistry:
 
     def decision(self, version: str) -> tuple[Decision, str]:
         return self.versions[version].decision, self.versions[version].reason
+
+    def gate_evidence(self, version: str) -> HoldoutEvidence | None:
+        return self.versions[version].evidence
 
     def record_outcome(self, version: str, status: OutcomeStatus) -> None:
         self.versions[version].outcome = status
@@ -72,21 +78,39 @@ class FakeRegistry:
     ) -> RegisteredArtifact:
         version = str(len(self.versions) + 2)  # version 1 is the champion
         decision = cast(Decision, params["decision"])
-        self.versions[version] = Version(str(params["trigger_event_id"]), decision, str(params["reason"]))
+        evidence = HoldoutEvidence.model_validate_json(str(params[PARAM_EVIDENCE]))
+        self.versions[version] = Version(
+            str(params["trigger_event_id"]), decision, str(params["reason"]), evidence=evidence
+        )
         self.published.append(("registered", version))
         return RegisteredArtifact(version, "run", b"blob", "0" * 64, artifact)
 
-    def promote(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> None:
-        self.promote_existing(registered.version, reason)
+    def promote(
+        self,
+        registered: RegisteredArtifact,
+        reason: str,
+        trace_id: str | None = None,
+        evidence: HoldoutEvidence | None = None,
+    ) -> None:
+        self.promote_existing(registered.version, reason, evidence)
 
-    def promote_existing(self, version: str, reason: str) -> None:
+    def promote_existing(self, version: str, reason: str, evidence: HoldoutEvidence | None = None) -> None:
         if version in self.refused:
             raise PromotionRefusedError(f"version {version} refused: signature; nothing was moved")
         self.champion_version = version
         self.published.append(("promoted", version))
+        self.announced[("promoted", version)] = evidence
 
-    def reject(self, version: str, reason: str, *_metrics: object, trace_id: str | None = None) -> None:
+    def reject(
+        self,
+        version: str,
+        reason: str,
+        *_metrics: object,
+        trace_id: str | None = None,
+        evidence: HoldoutEvidence | None = None,
+    ) -> None:
         self.published.append(("rejected", version))
+        self.announced[("rejected", version)] = evidence
 
     def shadow(self, registered: RegisteredArtifact, reason: str, trace_id: str | None = None) -> None:
         self.shadow_existing(registered.version, reason)
@@ -127,7 +151,8 @@ class FakeChallengers:
         if self.not_enough:
             raise NotEnoughNewData("only 12 paid transfers since the champion's training window")
         metrics = {"mae_log": self.challenger_mae, "rows": 100.0}
-        return Comparison(CHALLENGER, metrics, {"mae_log": self.champion_mae}, 0.02), 0
+        old = {"mae_log": self.champion_mae}
+        return Comparison(CHALLENGER, metrics, old, 0.02, champion_version="1"), 0
 
 
 @dataclass
@@ -181,6 +206,11 @@ def test_a_better_challenger_is_registered_promoted_and_recorded() -> None:
     assert (outcome.status, outcome.version) == ("promoted", "2")
     assert world.registry.published == [("registered", "2"), ("promoted", "2")]
     assert world.registry.versions["2"].outcome == "promoted" and world.cooldown.last is not None
+    evidence = world.registry.announced[("promoted", "2")]  # the gate's figures, as logged
+    assert evidence == world.registry.versions["2"].evidence
+    assert evidence is not None and evidence.method == "holdout" and evidence.champion_version == "1"
+    assert (evidence.rows, evidence.challenger_mean_error, evidence.champion_mean_error) == (100, 0.5, 1.0)
+    assert evidence.margin == 0.02
 
 
 def test_a_worse_challenger_is_registered_and_rejected() -> None:
@@ -188,6 +218,11 @@ def test_a_worse_challenger_is_registered_and_rejected() -> None:
     outcome = world.handler.handle(drift())
     assert outcome.status == "rejected" and world.registry.champion_version == "1"
     assert world.registry.published == [("registered", "2"), ("rejected", "2")]
+    evidence = world.registry.announced[("rejected", "2")]
+    assert evidence is not None and (evidence.challenger_mean_error, evidence.champion_mean_error) == (
+        1.5,
+        1.0,
+    )
 
 
 def test_half_registered_versions_are_removed_before_anything_else() -> None:
@@ -206,12 +241,24 @@ def test_an_event_already_answered_is_skipped_without_training_or_publishing() -
     assert world.registry.published == [] and world.challengers.trained == 0
 
 
+GATE = HoldoutEvidence(
+    method="holdout",
+    rows=80,
+    champion_version="1",
+    champion_mean_error=0.7,
+    challenger_mean_error=0.6,
+    margin=0.02,
+)
+
+
 def test_a_promotion_cut_short_by_a_crash_is_carried_out_once() -> None:
     trigger = drift()
-    world = World(registry=FakeRegistry(versions={"2": Version(trigger.event_id, "promote", "won")}))
+    versions = {"2": Version(trigger.event_id, "promote", "won", evidence=GATE)}
+    world = World(registry=FakeRegistry(versions=versions))
     outcome = world.handler.handle(trigger)
     assert (outcome.status, outcome.version) == ("promoted", "2") and world.challengers.trained == 0
     assert world.registry.published == [("promoted", "2")]
+    assert world.registry.announced[("promoted", "2")] == GATE  # the evidence it was decided on
 
 
 def test_a_crash_after_the_promotion_only_records_the_outcome() -> None:
@@ -224,9 +271,12 @@ def test_a_crash_after_the_promotion_only_records_the_outcome() -> None:
 
 def test_a_rejection_cut_short_by_a_crash_is_published_once() -> None:
     trigger = drift()
-    world = World(registry=FakeRegistry(versions={"2": Version(trigger.event_id, "reject", "lost")}))
+    world = World(
+        registry=FakeRegistry(versions={"2": Version(trigger.event_id, "reject", "lost", evidence=GATE)})
+    )
     assert world.handler.handle(trigger).status == "rejected"
     assert world.registry.published == [("rejected", "2")]
+    assert world.registry.announced[("rejected", "2")] == GATE
 
 
 def test_a_pending_promotion_whose_artifact_is_now_refused_becomes_a_rejection() -> None:

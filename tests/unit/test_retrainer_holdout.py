@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import cast
+
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from retrainer.challenger import NotEnoughNewData, split_holdout
+from modelstore.artifact import ModelArtifact
+from retrainer.challenger import Comparison, NotEnoughNewData, split_holdout
 from retrainer.window import TrainingWindow
+from schemas.evidence import HoldoutEvidence
 
 
 def frame(rows: int) -> pd.DataFrame:
@@ -43,3 +49,19 @@ def test_training_windows() -> None:
     assert decayed is not None and decayed.max() == 1.0 and decayed.min() == 0.5**3
     with pytest.raises(ValueError, match="training window"):
         TrainingWindow.parse("weekly")
+
+
+def test_the_gate_evidence_names_both_errors_the_margin_and_the_span() -> None:
+    start, end = datetime(2019, 7, 1, tzinfo=UTC), datetime(2019, 8, 31, tzinfo=UTC)
+    new = {"mae_log": 0.5, "mae_eur_m": 2.5, "rows": 120.0}
+    old = {"mae_log": 0.6, "mae_eur_m": 3.0, "rows": 120.0}
+    model = cast(ModelArtifact, object())
+    gate = Comparison(model, new, old, 0.02, champion_version="3", holdout_from=start, holdout_to=end)
+    assert gate.evidence == HoldoutEvidence(
+        method="holdout", rows=120, champion_version="3", champion_mean_error=0.6, challenger_mean_error=0.5,
+        champion_mae_eur_m=3.0, challenger_mae_eur_m=2.5, margin=0.02, holdout_from=start, holdout_to=end,
+    )  # fmt: skip
+    first = Comparison(model, new, {}, 0.02, holdout_from=start, holdout_to=end).evidence
+    assert first.method == "first" and first.champion_version is None and first.margin is None
+    with pytest.raises(ValidationError, match="names the champion"):
+        HoldoutEvidence(method="holdout", rows=1, challenger_mean_error=0.5)
