@@ -23,7 +23,7 @@ from schemas.lifecycle import (
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
-from schemas.season_stats import PlayerSeasonStats, season_end
+from schemas.season_stats import PlayerSeasonStats, PlayerSeasonStatsV1, season_end
 
 E = TypeVar("E", bound=Event)
 
@@ -59,6 +59,29 @@ _EVIDENCE = ShadowEvidence(
     alpha=0.05,
     age_s=86400.0,
 )
+_SEASON_STATS: dict[str, Any] = {
+    "player_id": "p-robin-van-persie",
+    "player_name": "Robin van Persie",
+    "season": 2011,
+    "league": "EPL",
+    "team": "Arsenal",
+    "position": "Forward",
+    "games": 38,
+    "minutes": 3343,
+    "goals": 30,
+    "assists": 9,
+    "npg": 28,
+    "xg": 24.1,
+    "xa": 8.2,
+    "npxg": 22.6,
+    "shots": 141,
+    "key_passes": 66,
+    "xg_chain": 33.9,
+    "xg_buildup": 6.4,
+    "yellow_cards": 5,
+    "red_cards": 0,
+    "known_at": season_end(2011),
+}
 _PROMOTED: dict[str, Any] = {
     "model_name": "transfer-fee",
     "version": "4",
@@ -158,29 +181,7 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "error_type": "SchemaDecodeError",
         "headers": {"event_type": "PredictionRequest"},
     },
-    PlayerSeasonStats: {
-        "player_id": "p-robin-van-persie",
-        "player_name": "Robin van Persie",
-        "season": 2011,
-        "league": "EPL",
-        "team": "Arsenal",
-        "position": "Forward",
-        "games": 38,
-        "minutes": 3343,
-        "goals": 30,
-        "assists": 9,
-        "npg": 28,
-        "xg": 24.1,
-        "xa": 8.2,
-        "npxg": 22.6,
-        "shots": 141,
-        "key_passes": 66,
-        "xg_chain": 33.9,
-        "xg_buildup": 6.4,
-        "yellow_cards": 5,
-        "red_cards": 0,
-        "known_at": season_end(2011),
-    },
+    PlayerSeasonStats: {**_SEASON_STATS, "team_xg": 68.3, "team_xa": 49.5, "team_goals": 74},
     RetrainRequested: {
         "model_name": "transfer-fee",
         "requested_by": "ana@ops",
@@ -197,6 +198,7 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
     ModelPromotedV1: _PROMOTED,
     ModelRejectedV1: _REJECTED,
     ModelRolledBackV1: _ROLLED_BACK,
+    PlayerSeasonStatsV1: _SEASON_STATS,
 }
 
 
