@@ -9,7 +9,7 @@ import pytest
 from producers.exceptions import CsvFormatError
 from producers.names import ClubAliases
 from producers.stats import resolve_stats
-from producers.stats_match import CAREER_END_AGE, PlayerIndex, carried_clubs
+from producers.stats_match import CAREER_END_AGE, CAREER_START_AGE, PlayerIndex, carried_clubs
 from producers.stats_rows import BadRow, read_stats_rows
 from schemas.season_stats import season_end
 from tests.stats_samples import stats_row, transfer, write_stats
@@ -325,3 +325,22 @@ def test_a_row_of_two_teams_has_no_team_totals(tmp_path: Path) -> None:
     rows = [stats_row(1, "Kylian Mbappe-Lottin", '"Monaco,Paris Saint Germain"', 2017)]
     (event,) = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index).events
     assert (event.team_xg, event.team_xa, event.team_goals) == (None, None, None)
+
+
+def test_the_first_moves_seller_is_carried_back_to_the_start_of_a_career(tmp_path: Path) -> None:
+    moves = [
+        transfer("p-a", "Alex Lopez", "Celta de Vigo", "Sporting Gijon", 2017, age=28),
+        transfer("p-a", "Alex Lopez", "Sporting Gijon", "Real Oviedo", 2019, age=30),
+    ]
+    carried = carried_clubs(moves)
+    back = sorted(season for season, club in carried if club == "Celta de Vigo")
+    assert back == list(range(2017 - (28 - CAREER_START_AGE), 2016))  # the seller covers 2016-2017 itself
+    assert not any(club == "Sporting Gijon" and season < 2017 for season, club in carried)  # first move only
+    unknown_age = transfer("p-b", "Alex Lopez", "Celta de Vigo", "Sporting Gijon", 2017).model_copy(
+        update={"age": None}
+    )
+    assert carried_clubs([unknown_age]) == set()
+    index = index_of(*moves, transfer("p-c", "Alex Lopez", "Getafe", "Malaga", 2012, age=24))
+    rows = [stats_row(1, "Alex Lopez", "Celta Vigo", 2014)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-a"]  # two namesakes: his old club decides
