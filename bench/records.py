@@ -8,7 +8,8 @@ replays the same transfers without the season records (the record features then 
 record" everywhere). The record features (features.record): the last two completed seasons
 before the request, per-90 rates shrunk toward the position's typical rate, xG+xA per 90,
 the trend between the two seasons, career minutes, the league of the main team, the share of
-the team's league minutes he played (and the xG+xA rate weighted by it), and his minutes if under 23.
+the team's league minutes he played (and the xG+xA rate weighted by it), his minutes if under 23,
+and his team's strength (its xG and goals per game) and his share of its xG+xA and of its xG.
 Prequential: for each season 2016..2022, a model (the retrainer's estimator and
 configuration, retrainer.training.fit_estimator) is fitted on every paid transfer of
 earlier seasons and predicts that season's paid transfers.
