@@ -8,7 +8,8 @@ replays the same transfers without the season records (the record features then 
 record" everywhere). The record features (features.record): the last two completed seasons
 before the request, per-90 rates shrunk toward the position's typical rate, xG+xA per 90,
 the trend between the two seasons, career minutes, the league of the main team, the share of
-the team's league minutes he played (and the xG+xA rate weighted by it), and his minutes if under 23.
+the team's league minutes he played (and the xG+xA rate weighted by it), his minutes if under 23,
+and his team's strength (its xG and goals per game) and his share of its xG+xA and of its xG.
 Prequential: for each season 2016..2022, a model (the retrainer's estimator and
 configuration, retrainer.training.fit_estimator) is fitted on every paid transfer of
 earlier seasons and predicts that season's paid transfers.
@@ -17,9 +18,11 @@ earlier seasons and predicts that season's paid transfers.
                                       [--seeds 5]
 
 Each season's fit runs with --seeds seeds (the config's random_state and the next ones) in
-both arms: early stopping's random validation split moves the gain by about a point from
-one seed to another, so the MAE and R^2 printed are the seed-means and the gain of each
-seed is printed beside them.
+both arms when the estimator early-stops: its random validation split moved the gain by
+about a point from one seed to another, so the MAE and R^2 printed are the seed-means and
+the gain of each seed is printed beside them. The retrainer's configuration no longer
+early-stops (retrainer.training.TrainingConfig): a fit then draws nothing at random, every
+seed is the same fit, and one fit per season and arm serves them all.
 
 Printed: per season, MAE in EUR millions and R^2 on log fee for both runs and the share of
 requests that had a record; the last line is one JSON object with mae_with_records,
@@ -59,7 +62,8 @@ def prequential(frame: pd.DataFrame, first: int, last: int, seeds: int) -> pd.Da
     prediction per seed (columns predicted_log_0..): the estimator's early stopping draws a
     random validation split, so one seed is one draw of the gain, not the gain."""
     base = TrainingConfig()
-    configs = [replace(base, random_state=base.random_state + k) for k in range(seeds)]
+    draws = seeds if base.early_stopping else 1  # without early stopping a seed changes nothing
+    configs = [replace(base, random_state=base.random_state + k) for k in range(draws)]
     parts = []
     for season in range(first, last + 1):
         train, test = frame[frame["season"] < season], frame[frame["season"] == season]
@@ -76,6 +80,8 @@ def prequential(frame: pd.DataFrame, first: int, last: int, seeds: int) -> pd.Da
         )
         for k, config in enumerate(configs):
             part[f"predicted_log_{k}"] = fit_estimator(train, config).predict(features)
+        for k in range(draws, seeds):
+            part[f"predicted_log_{k}"] = part["predicted_log_0"]
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
@@ -141,7 +147,9 @@ def run(transfers_path: Path, stats_path: Path, first: int, last: int, seeds: in
     # from the mean the target is judged on.
     gains = [1.0 - scores(judged_with, k)["mae"] / scores(judged_without, k)["mae"] for k in range(seeds)]
     print(
-        f"gain per seed ({seeds} seeds from {TrainingConfig().random_state}): "
+        f"gain per seed ({seeds} seeds from {TrainingConfig().random_state}"
+        + ("" if TrainingConfig().early_stopping else ", no early stopping: one fit")
+        + "): "
         + ", ".join(f"{one:+.2%}" for one in gains)
         + f"; mean {np.mean(gains):+.2%}, sd {np.std(gains, ddof=1) if seeds > 1 else 0.0:.2%}"
     )

@@ -9,6 +9,10 @@ Per-90 rates of few minutes are noise (one goal in 60 minutes is 1.5 a game), so
 output rates are shrunk toward the position's typical rate (SHRINK_MINUTES of it are
 added to what the player did); "the season before" is the one just before the last, and
 the trend is the change of the shrunk xG+xA rate between the two.
+
+The team of the newest season (the one he played most minutes for) says how strong his
+side was and how much of its attack was his: its xG and goals per game, and his share of its
+xG+xA and of its xG, from the team totals the stats event carries (PlayerSeasonStats v2).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ RECORD_FEATURES: tuple[str, ...] = (
     "record_minutes_per_game", "record_two_xg_chain_p90",
     "record_minutes_share", "record_xgxa_share", "record_young_minutes",
     *(f"record_league_{name.lower()}" for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1")),
+    "record_team_xg_pg", "record_team_goals_pg", "record_team_share", "record_team_xg_share",
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
 SHRINK_MINUTES = 1800.0  # twenty full games of the position's typical rate
@@ -120,7 +125,23 @@ def record_features(
     out["record_minutes_share"] = minutes / (90.0 * league_games(main.league, main.season))
     out["record_xgxa_share"] = out["record_xgxa_p90"] * out["record_minutes_share"]
     out["record_young_minutes"] = minutes if age is not None and age < YOUNG_AGE else 0.0
+    out.update(team_features(main))
     visible = before(player.seasons, moment, None) if player is not None else ()
     out["record_career_minutes"] = _sum(visible, "minutes")
     out["record_career_seasons"] = float(len({line.season for line in visible}))
     return {name: out[name] for name in RECORD_FEATURES}
+
+
+def team_features(main: SeasonLine) -> dict[str, float]:
+    """How strong the team he played most for was (its xG and goals per game) and his share
+    of its xG+xA and of its xG; all 0 when the team's totals are unknown (team_xg 0)."""
+    if main.team_xg <= 0:
+        return dict.fromkeys(("record_team_xg_pg", "record_team_goals_pg", "record_team_share",
+                              "record_team_xg_share"), 0.0)  # fmt: skip
+    games = league_games(main.league, main.season)
+    return {
+        "record_team_xg_pg": main.team_xg / games,
+        "record_team_goals_pg": main.team_goals / games,
+        "record_team_share": (main.xg + main.xa) / max(main.team_xg + main.team_xa, 1.0),
+        "record_team_xg_share": main.xg / max(main.team_xg, 1.0),
+    }

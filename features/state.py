@@ -75,6 +75,11 @@ class SeasonLine(NamedTuple):
     league: str = ""  # the stats source's league ("EPL"); "" in states kept before it was
     npxg: float = 0.0  # 0 in states kept before these two were
     xg_buildup: float = 0.0
+    # The team's season totals (PlayerSeasonStats v2); 0 when unknown: a v1 event, a line of
+    # two teams, or a state kept before them.
+    team_xg: float = 0.0
+    team_xa: float = 0.0
+    team_goals: float = 0.0
 
 
 class MonthBucket(NamedTuple):
@@ -193,5 +198,5 @@ def _season_line(row: list[Any]) -> SeasonLine:
     return SeasonLine(
         float(at), int(season), str(team), int(games), int(minutes), int(goals), int(assists),
         float(xg), float(xa), int(shots), int(key_passes), float(xg_chain), str(rest[0]) if rest else "",
-        *(float(value) for value in rest[1:3]),
+        *(float(value) for value in rest[1:6]),
     )  # fmt: skip

@@ -80,6 +80,7 @@ def season_line(event: PlayerSeasonStats) -> SeasonLine:
         epoch(event.known_at), event.season, event.team, event.games, event.minutes, event.goals,
         event.assists, event.xg, event.xa, event.shots, event.key_passes, event.xg_chain, event.league,
         event.npxg, event.xg_buildup,
+        event.team_xg or 0.0, event.team_xa or 0.0, float(event.team_goals or 0),  # None: unknown, 0
     )  # fmt: skip
 
 

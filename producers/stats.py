@@ -62,6 +62,7 @@ def resolve_stats(
             else:
                 rows.append(row)
     resolved = resolve_players(index, rows)
+    totals = team_totals(rows)
     result.players_matched = len({r.player_id for r in resolved.values() if r.player_id is not None})
     for row in rows:
         resolution = resolved[row.source_id]
@@ -73,13 +74,38 @@ def resolve_stats(
                 result.unmatched_reasons[resolution.reason] += 1
             continue
         result.matched += 1
-        result.events.append(stats_event(row, resolution.player_id))
+        result.events.append(stats_event(row, resolution.player_id, totals.get(team_key(row))))
     result.events.sort(key=lambda e: (e.known_at, e.season, e.player_id, e.team))
     return result
 
 
-def stats_event(row: StatsRow, player_id: str) -> PlayerSeasonStats:
-    """The event of one resolved row; its ids depend only on player, season and team."""
+TeamTotals = tuple[float, float, int]  # xG, xA, goals
+
+
+def team_key(row: StatsRow) -> tuple[int, str, str]:
+    return row.season, row.league, row.team
+
+
+def team_totals(rows: Iterable[StatsRow]) -> dict[tuple[int, str, str], TeamTotals]:
+    """Each team's season totals (xG, xA, goals) summed over the rows read, matched or not.
+
+    A row of two teams ("Monaco,Paris Saint Germain": a mid-season move, one line for both)
+    cannot be split between them: it adds to neither, and has no team totals itself.
+    """
+    sums: dict[tuple[int, str, str], list[float]] = {}
+    for row in rows:
+        if "," in row.team:
+            continue
+        total = sums.setdefault(team_key(row), [0.0, 0.0, 0.0])
+        total[0] += row.amounts["xG"]
+        total[1] += row.amounts["xA"]
+        total[2] += row.counts["goals"]
+    return {key: (round(xg, 4), round(xa, 4), int(goals)) for key, (xg, xa, goals) in sums.items()}
+
+
+def stats_event(row: StatsRow, player_id: str, team: TeamTotals | None = None) -> PlayerSeasonStats:
+    """The event of one resolved row, with its team's totals when known; its ids depend
+    only on player, season and team."""
     known_at = season_end(row.season)
     counts, amounts = row.counts, row.amounts
     return PlayerSeasonStats(
@@ -108,4 +134,7 @@ def stats_event(row: StatsRow, player_id: str) -> PlayerSeasonStats:
         yellow_cards=counts["yellow_cards"],
         red_cards=counts["red_cards"],
         known_at=known_at,
+        team_xg=None if team is None else team[0],
+        team_xa=None if team is None else team[1],
+        team_goals=None if team is None else team[2],
     )

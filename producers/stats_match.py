@@ -20,7 +20,8 @@ candidate of a tier scores, the clubs are carried forward for the candidates of 
 words or of a short form that keeps the surname ("Aduriz" for "Aritz Aduriz", not "Vicente"
 for "Vicente Esquerdo"): a move's buyer stays his club for the seasons up to his next move
 (while he is under CAREER_END_AGE), so a player who joined in 2012 and stayed is found at
-that club in 2016. Teams are compared through the club
+that club in 2016, and the seller of his first move was his club since he was
+CAREER_START_AGE (a 2017 move from Celta finds him at Celta in 2014). Teams are compared through the club
 alias table the transfer ingester learned, similar names, and a team alias table learned
 here from the players the first tier matched on their own (Understat's "FC Cologne" is
 Transfermarkt's "1. FC Köln"). The unique best score above zero wins; a tie above zero is
@@ -47,6 +48,9 @@ TEAM_ALIAS_MIN_VOTES = 3
 # A move's club is carried forward to his next move only while a player can still be playing:
 # a bound of football careers (few outfield players in the big five leagues pass 40), not fitted.
 CAREER_END_AGE = 40
+# ... and, before his first move, its seller back to the seasons he was CAREER_START_AGE: few
+# players of the big five leagues are younger (a bound, not fitted).
+CAREER_START_AGE = 17
 TEAM_ALIAS_MIN_SHARE = 0.5
 
 
@@ -169,9 +173,14 @@ class PlayerIndex:
 def carried_clubs(moves: Sequence[TransferCompleted]) -> set[tuple[int, str]]:
     """(season, club): each move's buyer for the seasons after it, up to the player's next move
     (whose seller covers its season and the one before) or CAREER_END_AGE (his age unknown:
-    up to the next move only)."""
+    up to the next move only); and the seller of his first move for the seasons before it,
+    back to when he was CAREER_START_AGE (his age unknown: none)."""
     ordered = sorted(moves, key=lambda move: (move.season, move.transferred_at))
     out: set[tuple[int, str]] = set()
+    first = ordered[0] if ordered else None
+    if first is not None and first.age is not None:
+        since = first.season - (first.age - CAREER_START_AGE)
+        out.update((year, first.from_club) for year in range(since, first.season - 1))
     for i, move in enumerate(ordered):
         if i + 1 < len(ordered):
             until = ordered[i + 1].season - 2

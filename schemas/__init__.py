@@ -24,7 +24,7 @@ from schemas.positions import Position, normalise_position, position_group
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
 from schemas.registry import AnyEvent
-from schemas.season_stats import PlayerSeasonStats
+from schemas.season_stats import PlayerSeasonStats, PlayerSeasonStatsV1
 
 __all__ = [
     "AnyEvent",
@@ -41,6 +41,7 @@ __all__ = [
     "ModelShadowed",
     "PlayerRecord",
     "PlayerSeasonStats",
+    "PlayerSeasonStatsV1",
     "Position",
     "PredictionRequest",
     "PredictionRequestV1",

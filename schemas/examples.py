@@ -25,7 +25,7 @@ from schemas.lifecycle import (
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
-from schemas.season_stats import PlayerSeasonStats, season_end
+from schemas.season_stats import PlayerSeasonStats, PlayerSeasonStatsV1, season_end
 
 E = TypeVar("E", bound=Event)
 
@@ -73,6 +73,29 @@ _HOLDOUT = HoldoutEvidence(
     holdout_from=datetime(2012, 1, 2, tzinfo=UTC),
     holdout_to=datetime(2012, 6, 30, tzinfo=UTC),
 )
+_SEASON_STATS: dict[str, Any] = {
+    "player_id": "p-robin-van-persie",
+    "player_name": "Robin van Persie",
+    "season": 2011,
+    "league": "EPL",
+    "team": "Arsenal",
+    "position": "Forward",
+    "games": 38,
+    "minutes": 3343,
+    "goals": 30,
+    "assists": 9,
+    "npg": 28,
+    "xg": 24.1,
+    "xa": 8.2,
+    "npxg": 22.6,
+    "shots": 141,
+    "key_passes": 66,
+    "xg_chain": 33.9,
+    "xg_buildup": 6.4,
+    "yellow_cards": 5,
+    "red_cards": 0,
+    "known_at": season_end(2011),
+}
 _PROMOTED: dict[str, Any] = {
     "model_name": "transfer-fee",
     "version": "4",
@@ -172,29 +195,7 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
         "error_type": "SchemaDecodeError",
         "headers": {"event_type": "PredictionRequest"},
     },
-    PlayerSeasonStats: {
-        "player_id": "p-robin-van-persie",
-        "player_name": "Robin van Persie",
-        "season": 2011,
-        "league": "EPL",
-        "team": "Arsenal",
-        "position": "Forward",
-        "games": 38,
-        "minutes": 3343,
-        "goals": 30,
-        "assists": 9,
-        "npg": 28,
-        "xg": 24.1,
-        "xa": 8.2,
-        "npxg": 22.6,
-        "shots": 141,
-        "key_passes": 66,
-        "xg_chain": 33.9,
-        "xg_buildup": 6.4,
-        "yellow_cards": 5,
-        "red_cards": 0,
-        "known_at": season_end(2011),
-    },
+    PlayerSeasonStats: {**_SEASON_STATS, "team_xg": 68.3, "team_xa": 49.5, "team_goals": 74},
     RetrainRequested: {
         "model_name": "transfer-fee",
         "requested_by": "ana@ops",
@@ -213,6 +214,7 @@ _FIELDS: dict[type[Event], dict[str, Any]] = {
     ModelRolledBackV1: _ROLLED_BACK,
     ModelPromotedV2: {**_PROMOTED, "evidence": _EVIDENCE},
     ModelRejectedV2: {**_REJECTED, "evidence": _EVIDENCE.model_copy(update={"p_value": 0.41})},
+    PlayerSeasonStatsV1: _SEASON_STATS,
 }
 
 

@@ -25,7 +25,7 @@ from schemas.lifecycle import (
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionRequest, PredictionRequestV1, PredictionResult
 from schemas.records import PlayerRecord, TransferCompleted
-from schemas.season_stats import PlayerSeasonStats
+from schemas.season_stats import PlayerSeasonStats, PlayerSeasonStatsV1
 
 # Everything a consumer may receive. Families with several versions are a nested union
 # discriminated on schema_version, so one JSON parse picks the class (pydantic-core, no
@@ -43,7 +43,7 @@ AnyEvent = Annotated[
     | Annotated[ModelRejectedV1 | ModelRejectedV2 | ModelRejected, Field(discriminator="schema_version")]
     | Annotated[ModelRolledBackV1 | ModelRolledBack, Field(discriminator="schema_version")]
     | DeadLetter
-    | PlayerSeasonStats,
+    | Annotated[PlayerSeasonStatsV1 | PlayerSeasonStats, Field(discriminator="schema_version")],
     Field(discriminator="event_type"),
 ]
 ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)

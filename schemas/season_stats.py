@@ -21,11 +21,10 @@ def season_end(season: int) -> datetime:
     return datetime(season + 1, SEASON_END_MONTH, 1, tzinfo=UTC)
 
 
-class PlayerSeasonStats(Event):
-    """One player's totals for one season at one team (a mid-season move gives two rows)."""
+class _PlayerSeasonStatsFields(Event):
+    """Fields shared by every version of PlayerSeasonStats."""
 
     event_type: Literal["PlayerSeasonStats"] = "PlayerSeasonStats"
-    schema_version: Literal[1] = 1
     player_id: NonEmptyStr = Field(description="The transfer ingester's player id; the topic key.")
     player_name: NonEmptyStr = Field(description="The name as the stats source spells it.")
     season: Season
@@ -54,3 +53,27 @@ class PlayerSeasonStats(Event):
         if self.known_at < season_end(self.season):
             raise ValueError(f"known_at {self.known_at.isoformat()} is before season {self.season} ended")
         return self
+
+
+class PlayerSeasonStatsV1(_PlayerSeasonStatsFields):
+    """One player's totals for one season at one team (version 1, parse only)."""
+
+    schema_version: Literal[1] = 1
+
+    def upgrade(self) -> PlayerSeasonStats:
+        """Version 2 adds only optional fields: they stay unset."""
+        return PlayerSeasonStats.model_validate({**dict(self), "schema_version": 2})
+
+
+class PlayerSeasonStats(_PlayerSeasonStatsFields):
+    """One player's totals for one season at one team (a mid-season move gives two rows),
+    with his team's totals that season: how strong the team was, and his share of it."""
+
+    schema_version: Literal[2] = 2
+    team_xg: Amount | None = Field(
+        default=None, description="The team's xG that season: the sum over the source's rows of that team."
+    )
+    team_xa: Amount | None = Field(default=None, description="The team's xA that season, summed likewise.")
+    team_goals: Count | None = Field(
+        default=None, description="The team's goals that season, summed likewise."
+    )

@@ -10,15 +10,23 @@ import pytest
 from pydantic import ValidationError
 
 from features.history import epoch
-from features.record import NO_RECORD_GAP, POSITION_P90, RECORD_FEATURES, record_features, shrunk_p90
+from features.record import (
+    NO_RECORD_GAP,
+    POSITION_P90,
+    RECORD_FEATURES,
+    league_games,
+    record_features,
+    shrunk_p90,
+)
 from features.state import ClubState, MarketState, PlayerState
 from features.store import InMemoryFeatureStore
 from features.training_set import build_training_set
 from features.update import update_club, update_market, update_player
 from features.vector import FEATURE_NAMES, vector
+from schemas.codec import decode, encode
 from schemas.examples import example_of
 from schemas.predictions import PredictionRequest, request_from_transfer
-from schemas.season_stats import PlayerSeasonStats, season_end
+from schemas.season_stats import PlayerSeasonStats, PlayerSeasonStatsV1, season_end
 from tests.stats_samples import transfer
 
 
@@ -219,7 +227,8 @@ def test_a_state_kept_before_seasons_had_a_league_still_loads() -> None:
     (line,) = PlayerState.from_dict(old).seasons
     new = state.seasons[0]
     assert (line.league, line.npxg, line.xg_buildup) == ("", 0.0, 0.0)
-    assert line._replace(league=new.league, npxg=new.npxg, xg_buildup=new.xg_buildup) == new
+    assert line.team_xg == 0.0  # nor team totals (kept later still)
+    assert line._replace(league=new.league, npxg=new.npxg, xg_buildup=new.xg_buildup)[:15] == new[:15]
 
 
 def test_a_state_kept_before_seasons_had_npxg_and_buildup_still_loads() -> None:
@@ -243,3 +252,38 @@ def test_minutes_share_counts_the_league_games_and_young_minutes_need_an_age_und
     assert young["record_young_minutes"] == 1530.0
     assert record_features(state, moment, 2016, "Forward", age=29.0)["record_young_minutes"] == 0.0
     assert record_features(state, moment, 2016, "Forward")["record_young_minutes"] == 0.0  # age unknown
+
+
+def test_the_team_features_read_the_main_teams_totals() -> None:
+    main = stats("p1", 2015, team="Arsenal", minutes=2500)
+    other = stats("p1", 2015, team="Watford", minutes=400).model_copy(
+        update={"team_xg": 30.0, "team_xa": 20.0, "team_goals": 25}
+    )
+    out = record_features(folded(main, other), epoch(datetime(2016, 7, 1, tzinfo=UTC)), 2016, "Forward")
+    games = league_games(main.league, 2015)
+    assert main.team_xg and main.team_xa and main.team_goals  # the example carries them
+    assert out["record_team_xg_pg"] == pytest.approx(main.team_xg / games)  # the team he played most for
+    assert out["record_team_goals_pg"] == pytest.approx(main.team_goals / games)
+    assert out["record_team_share"] == pytest.approx((main.xg + main.xa) / (main.team_xg + main.team_xa))
+    assert out["record_team_xg_share"] == pytest.approx(main.xg / main.team_xg)
+
+
+def test_a_version_1_season_record_upgrades_with_its_team_unknown() -> None:
+    _, raw, headers = encode(
+        example_of(PlayerSeasonStatsV1, player_id="p1", season=2015, known_at=season_end(2015))
+    )
+    event = decode(raw, headers, expected=PlayerSeasonStats)
+    assert type(event) is PlayerSeasonStats and event.schema_version == 2 and event.team_xg is None
+    out = record_features(folded(event), epoch(datetime(2016, 7, 1, tzinfo=UTC)), 2016, "Forward")
+    assert out["has_record"] == 1.0
+    assert [out[f"record_team_{name}"] for name in ("xg_pg", "goals_pg", "share", "xg_share")] == [0.0] * 4
+
+
+def test_a_state_kept_before_seasons_had_team_totals_still_loads() -> None:
+    state = folded(stats("p1", 2015))
+    old = state.to_dict()
+    old["seasons"] = [row[:15] for row in old["seasons"]]  # npxG and xGBuildup kept, team totals not yet
+    (line,) = PlayerState.from_dict(old).seasons
+    new = state.seasons[0]
+    assert new.team_xg > 0 and (line.team_xg, line.team_xa, line.team_goals) == (0.0, 0.0, 0.0)
+    assert line._replace(team_xg=new.team_xg, team_xa=new.team_xa, team_goals=new.team_goals) == new

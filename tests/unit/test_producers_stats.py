@@ -9,7 +9,7 @@ import pytest
 from producers.exceptions import CsvFormatError
 from producers.names import ClubAliases
 from producers.stats import resolve_stats
-from producers.stats_match import CAREER_END_AGE, PlayerIndex, carried_clubs
+from producers.stats_match import CAREER_END_AGE, CAREER_START_AGE, PlayerIndex, carried_clubs
 from producers.stats_rows import BadRow, read_stats_rows
 from schemas.season_stats import season_end
 from tests.stats_samples import stats_row, transfer, write_stats
@@ -302,3 +302,45 @@ def test_unmatched_rows_say_why(tmp_path: Path) -> None:
     result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
     assert (result.matched, result.unmatched) == (1, 2)
     assert result.unmatched_reasons == {"name not found": 1, "club/season not found": 1}
+
+
+def test_team_totals_sum_every_row_of_the_team_matched_or_not(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Harry Kane", "Leyton Orient", "Tottenham Hotspur", 2011))
+    rows = [
+        stats_row(1, "Harry Kane", "Tottenham", 2016, goals=29),
+        stats_row(2, "Nobody Known", "Tottenham", 2016, goals=3),  # unmatched, still the team's
+        stats_row(3, "Someone Else", "Arsenal", 2016, goals=7),  # another team
+        stats_row(1, "Harry Kane", "Tottenham", 2017, goals=30),  # another season
+        stats_row(4, "Moved Midway", '"Tottenham,Arsenal"', 2016, goals=5),  # two teams: neither's
+    ]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    by_season = {e.season: e for e in result.events}
+    # each sample row has xG 9.5 and xA 4.25
+    assert (by_season[2016].team_xg, by_season[2016].team_xa, by_season[2016].team_goals) == (19.0, 8.5, 32)
+    assert (by_season[2017].team_xg, by_season[2017].team_goals) == (9.5, 30)
+
+
+def test_a_row_of_two_teams_has_no_team_totals(tmp_path: Path) -> None:
+    index = index_of(transfer("p-1", "Kylian Mbappé", "AS Monaco", "Paris Saint-Germain", 2018))
+    rows = [stats_row(1, "Kylian Mbappe-Lottin", '"Monaco,Paris Saint Germain"', 2017)]
+    (event,) = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index).events
+    assert (event.team_xg, event.team_xa, event.team_goals) == (None, None, None)
+
+
+def test_the_first_moves_seller_is_carried_back_to_the_start_of_a_career(tmp_path: Path) -> None:
+    moves = [
+        transfer("p-a", "Alex Lopez", "Celta de Vigo", "Sporting Gijon", 2017, age=28),
+        transfer("p-a", "Alex Lopez", "Sporting Gijon", "Real Oviedo", 2019, age=30),
+    ]
+    carried = carried_clubs(moves)
+    back = sorted(season for season, club in carried if club == "Celta de Vigo")
+    assert back == list(range(2017 - (28 - CAREER_START_AGE), 2016))  # the seller covers 2016-2017 itself
+    assert not any(club == "Sporting Gijon" and season < 2017 for season, club in carried)  # first move only
+    unknown_age = transfer("p-b", "Alex Lopez", "Celta de Vigo", "Sporting Gijon", 2017).model_copy(
+        update={"age": None}
+    )
+    assert carried_clubs([unknown_age]) == set()
+    index = index_of(*moves, transfer("p-c", "Alex Lopez", "Getafe", "Malaga", 2012, age=24))
+    rows = [stats_row(1, "Alex Lopez", "Celta Vigo", 2014)]
+    result = resolve_stats([write_stats(tmp_path / "s.csv", rows)], index)
+    assert [e.player_id for e in result.events] == ["p-a"]  # two namesakes: his old club decides
