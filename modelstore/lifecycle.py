@@ -306,7 +306,21 @@ class Registry:
         evidence: DecisionEvidence | None = None,
     ) -> ModelRejected:
         """Announce that ``version`` stays registered but will not serve, and why."""
-        event = ModelRejected(
+        event = self.rejection_of(version, reason, challenger, champion, evidence)
+        self.apply_rejection(event)
+        self.emit(event, trace_id)
+        return event
+
+    def rejection_of(
+        self,
+        version: str,
+        reason: str,
+        challenger: dict[str, float] | None = None,
+        champion: dict[str, float] | None = None,
+        evidence: DecisionEvidence | None = None,
+    ) -> ModelRejected:
+        """The ModelRejected a rejection of ``version`` would announce."""
+        return ModelRejected(
             source=self.source,
             model_name=self.name,
             version=version,
@@ -315,9 +329,6 @@ class Registry:
             champion_metrics=champion or {},
             evidence=evidence,
         )
-        self.apply_rejection(event)
-        self.emit(event, trace_id)
-        return event
 
     def apply_rejection(self, event: ModelRejected) -> None:
         """Mark the version rejected in the registry (the shadow slot reads it after a crash)."""

@@ -89,16 +89,7 @@ class OutboxVerdicts:
         trace_id: str | None = None,
         evidence: ShadowEvidence | None = None,
     ) -> ModelRejected:
-        event = ModelRejected(
-            source=self.registry.source,
-            model_name=self.registry.name,
-            version=version,
-            reason=reason,
-            challenger_metrics=challenger or {},
-            champion_metrics=champion or {},
-            evidence=evidence,
-        )
-        event = _traced(event, trace_id)
+        event = _traced(self.registry.rejection_of(version, reason, challenger, champion, evidence), trace_id)
         self.outbox.put(event)
         self.registry.apply_rejection(event)
         self.registry.emit(event)  # kept in the outbox until its slot is emptied (end_shadow)
