@@ -3,7 +3,8 @@
 An offline, prequential replay of the demo's stream (six leagues, seasons 2013-2022 after a
 history up to 2012), with the project's own code: the point-in-time training set
 (features.training_set), the trainer (retrainer.training.train_model, whose interval comes
-from validation residual quantiles) and the monitor's calibrator (monitoring.calibration).
+from validation residual quantiles at their out-of-time levels) and the monitor's
+calibrator (monitoring.calibration).
 A new model version is trained at the start of every ``--retrain-every`` seasons on all the
 seasons before it (1: every season, about as often as the live loop retrains on drift; 0:
 never, the first model serves all ten seasons, the hardest case for its own interval); each

@@ -9,6 +9,7 @@ from functools import partial
 
 from confluent_kafka import Producer
 
+from modelstore.calibration import BoundsStore
 from modelstore.lifecycle import Registry
 from modelstore.lifecycle_log import lifecycle_holds
 from modelstore.redis_cache import ModelCache
@@ -24,6 +25,7 @@ from monitoring.reference import StoreReferences
 from monitoring.reports import BackgroundReports, FileReports, ReportSink
 from monitoring.shadow_decider import ShadowConfig, ShadowDecider
 from monitoring.shadow_pairs import RedisPairs
+from monitoring.shadow_residuals import ShadowResiduals
 from monitoring.state import SavedState
 from stack.kafka_clients import make_consumer, make_producer
 from stack.redis_clients import redis_client
@@ -52,14 +54,16 @@ def build_monitor(
 
 def build_loop(settings: Settings) -> MonitorLoop:
     """The monitor with its consumer (group ``<topic_prefix><monitor_group_id>``) and producer."""
-    evidence = LiveEvidence(Calibrator(calibration_config(settings)))
+    store = redis_client(settings)
+    bounds = BoundsStore(store, settings.topic_prefix, settings.model_name)
+    evidence = LiveEvidence(Calibrator(calibration_config(settings)), publish=bounds.publish)
     # The HTML of a drift event is written beside the loop: the event goes out without waiting.
     reports = BackgroundReports(settings.state_dir, settings.drift_reports_keep)
     monitor = build_monitor(settings, evidence, reports)
-    store = redis_client(settings)
     if not monitor.refresh():
         log.warning("no model %s in Redis yet: drift checks start with the first one", settings.model_name)
     producer = make_producer(settings)
+    shadow_mode = settings.promotion == "shadow"
     return MonitorLoop(
         consumer=make_consumer(settings, f"{settings.topic_prefix}{settings.monitor_group_id}"),
         producer=producer,
@@ -70,7 +74,10 @@ def build_loop(settings: Settings) -> MonitorLoop:
             f"{settings.topic_prefix}mlops-fc:monitor:{settings.monitor_group_id}:state",
         ),
         after_batch=lambda: evidence.flush(store, settings.topic_prefix, settings.model_name),
-        shadow=build_shadow_decider(settings, producer) if settings.promotion == "shadow" else None,
+        shadow=build_shadow_decider(settings, producer) if shadow_mode else None,
+        shadow_residuals=(
+            ShadowResiduals(evidence.on_shadow_outcome, settings.drift_pending_limit) if shadow_mode else None
+        ),
         on_stop=reports.close,
     )
 

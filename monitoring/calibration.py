@@ -36,7 +36,7 @@ MAX_VERSIONS = 8  # versions whose residuals are kept (the champion, a shadow, r
 class CalibrationConfig:
     level: float = 0.8
     window: int = 400
-    min_labels: int = 100
+    min_labels: int = 50
     publish_every: int = 25
     adapt_step: float = 0.0
 

@@ -34,6 +34,7 @@ from monitoring.config import SOURCE
 from monitoring.exceptions import DriftPublishError
 from monitoring.monitor import DriftMonitor
 from monitoring.shadow_decider import ShadowDecider
+from monitoring.shadow_residuals import ShadowResiduals
 from monitoring.state import SavedState
 from schemas.codec import decode, encode_for
 from schemas.envelope import Event
@@ -106,6 +107,7 @@ class MonitorLoop:
     state: SavedState | None = None  # where windows are kept across a clean restart
     after_batch: Callable[[], None] | None = None  # e.g. calibrated bounds and label health to Redis
     shadow: ShadowDecider | None = None  # shadow verdicts (MLOPS_FC_PROMOTION=shadow)
+    shadow_residuals: ShadowResiduals | None = None  # the shadow's residuals, for its calibrated interval
     on_stop: Callable[[], None] | None = None  # e.g. wait for the drift reports still being written
     _loop: ConsumeLoop[Event] = field(init=False)
 
@@ -172,6 +174,8 @@ class MonitorLoop:
         ):
             if self.shadow is not None:  # shadow results never reach the drift windows
                 self.shadow.observe_result(event, shadow=True)
+            if self.shadow_residuals is not None:
+                self.shadow_residuals.on_result(event)
         elif isinstance(event, PredictionResult):
             found = self.monitor.observe_result(event)
             if self.shadow is not None:
@@ -180,6 +184,8 @@ class MonitorLoop:
             found = self.monitor.observe_transfer(event)
             if self.shadow is not None:
                 self.shadow.observe_label(event)
+            if self.shadow_residuals is not None:
+                self.shadow_residuals.on_label(event)
         elif isinstance(event, ModelPromoted | ModelRolledBack | ModelShadowed | ModelRejected):
             if event.model_name == self.monitor.config.model_name:
                 if isinstance(event, ModelPromoted | ModelRolledBack):

@@ -250,7 +250,8 @@ class Settings(BaseSettings):
         description="Latest labelled residuals (log fee) of a model version its interval is calibrated on.",
     )
     interval_min_labels: int = Field(
-        default=100,
+        # a new version's first window comes in a burst: the sooner its own residuals serve the better
+        default=50,
         ge=10,
         description="Fewest labels of a version before its calibrated interval replaces the model's own.",
     )

@@ -11,6 +11,7 @@ import pytest
 
 from inference.calibrated import apply_bounds
 from modelstore.calibration import BoundsStore, CalibratedBounds, read_health
+from modelstore.exceptions import EvidenceStoreUnavailable
 from monitoring.calibration import CalibrationConfig, Calibrator, conformal_offsets
 from monitoring.label_health import LabelHealth
 from monitoring.live_evidence import LiveEvidence
@@ -219,3 +220,38 @@ def test_adaptive_tails_leave_exchangeable_residuals_at_the_level() -> None:
             judged += 1
         served = calibrator.add("1", float(residual)) or served
     assert abs(covered / judged - 0.8) < 0.02
+
+
+def test_due_bounds_go_out_at_once_and_a_redis_failure_waits_for_the_end_of_the_batch() -> None:
+    written: list[int] = []
+    failing = [False]
+
+    def publish(bounds: CalibratedBounds) -> None:
+        if failing[0]:
+            raise EvidenceStoreUnavailable("Redis did not answer (writing calibrated bounds): down")
+        written.append(bounds.labels)
+
+    evidence = LiveEvidence(
+        Calibrator(CalibrationConfig(window=100, min_labels=10, publish_every=5)), publish=publish
+    )
+    join = OutcomeJoin(100)
+
+    def labels(first: int, last: int) -> None:
+        for i in range(first, last):
+            join.add_prediction(f"t{i}", Prediction(1.0, "1"))
+            outcome = join.add_label(f"t{i}", Label(1.0 + (i % 7) / 10, AT))
+            assert outcome is not None
+            evidence.on_outcome(outcome)
+
+    labels(0, 15)
+    assert written == [10, 15] and not evidence.due  # as they fell due, before any flush
+    failing[0] = True
+    labels(15, 20)
+    failing[0] = False
+    labels(20, 25)  # Redis is back, but the writes wait for the end of the batch
+    assert written == [10, 15] and evidence.due["1"].labels == 25
+    hashes = FakeHashes()
+    evidence.flush(hashes, "p-", "transfer-fee")
+    assert BoundsStore(hashes, "p-", "transfer-fee").read()["1"].labels == 25 and not evidence.due
+    labels(25, 30)
+    assert written == [10, 15, 30]  # at once again

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,17 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, TEMPORARILY_UNAVAILABLE
 
 from modelstore import InMemoryModelStore, sign_artifact
+from modelstore.calibration import CalibratedBounds
 from monitoring import DriftMonitor, DriftPublishError, StoreReferences
+from monitoring.calibration import CalibrationConfig, Calibrator, conformal_offsets
+from monitoring.live_evidence import LiveEvidence
 from monitoring.loop import MonitorLoop, MonitorTopics
+from monitoring.shadow_residuals import ShadowResiduals
 from schemas.codec import decode, encode, encode_for
 from schemas.deadletters import DeadLetter
 from schemas.lifecycle import ModelRolledBack
 from schemas.monitoring import DriftDetected
-from schemas.topics import PREDICTIONS_RESULTS, TRANSFERS_COMPLETED
+from schemas.topics import PREDICTIONS_RESULTS, PREDICTIONS_SHADOW, TRANSFERS_COMPLETED
 from tests.unit.test_drift_monitor import (
     KEY,
     MODEL,
@@ -318,3 +323,32 @@ def test_a_verdict_the_registry_refuses_is_logged_and_the_loop_goes_on(
     loop.step(threading.Event())
     assert shadow.decided == 0 and loop.consumer.log[-1] == "commit"  # type: ignore[attr-defined]
     assert "shadow verdict not carried out" in caplog.text and "no such version" in caplog.text
+
+
+def test_shadow_residuals_reach_the_calibrator_under_the_shadow_version_in_either_order(
+    store: InMemoryModelStore,
+) -> None:
+    """A challenger's shadow predictions met by their real fees (label first or result first)
+    calibrate its own interval before it serves; the drift windows never see them."""
+    observations = stream(drift_artifact("1"), 60, seed=35)
+    shadow_results = [o.result.model_copy(update={"model_version": "2"}) for o in observations]
+    labels_first = [_message("transfers", o.transfer, TRANSFERS_COMPLETED) for o in observations[:30]] + [
+        _message("shadow", r, PREDICTIONS_SHADOW) for r in shadow_results[:30]
+    ]
+    results_first = [_message("shadow", r, PREDICTIONS_SHADOW) for r in shadow_results[30:]] + [
+        _message("transfers", o.transfer, TRANSFERS_COMPLETED) for o in observations[30:]
+    ]
+    loop = _loop(store, [labels_first, results_first])
+    loop.topics = replace(TOPICS, shadow="shadow")
+    evidence = LiveEvidence(Calibrator(CalibrationConfig(window=100, min_labels=60, publish_every=10)))
+    loop.shadow_residuals = ShadowResiduals(evidence.on_shadow_outcome, pending_limit=1000)
+    loop.step(threading.Event())
+    assert evidence.calibrator.labels("2") == 30 and not evidence.due
+    loop.step(threading.Event())
+    residuals = [
+        math.log1p(o.transfer.fee_eur_m) - math.log1p(r.predicted_fee_eur_m or 0.0)
+        for o, r in zip(observations, shadow_results, strict=True)
+    ]
+    assert evidence.due["2"] == CalibratedBounds("2", 0.8, *conformal_offsets(residuals, 0.8), 60)
+    assert loop.monitor.stats.results == 0 and loop.monitor.stats.outcomes == 0
+    assert evidence.health.snapshot("2") is None  # the label health is the serving version's
