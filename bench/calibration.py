@@ -105,6 +105,7 @@ def main() -> None:
         min_labels=settings.interval_min_labels,
         publish_every=settings.interval_publish_every,
         adapt_step=settings.interval_adapt_step,
+        seed_from_predecessor=settings.interval_seed_from_predecessor,
     )
     started = time.time()
     scenario = load_scenario(args.data, base_until=args.first - 1, last_season=args.last)

@@ -17,6 +17,14 @@ judged against the version's last published bounds moves that tail's miscoverage
 ``adapt_step`` * (its nominal share a / 2 - 1 if the fee fell beyond that tail else 0); the
 order statistics above are taken at those targets. ``adapt_step`` 0 is plain split conformal.
 
+A new version's first publication would rest on its first window's fees alone (a demo
+window's requests come in one burst, so the next window is scored with bounds from those few
+fees, 178 in a winter window). With ``seed_from_predecessor``, a version new to the
+calibrator starts its window with the latest residuals of the version labelled just before
+it (the champion it follows, on the same market); its own residuals push them out first in,
+first out, so they weigh less with every label and are gone after ``window`` labels. It still
+publishes only after ``min_labels`` residuals of its own.
+
 Pure: fed outcomes, it returns the bounds due for publication (every ``publish_every`` new
 labels of a version); the monitor loop writes them to Redis for the workers.
 """
@@ -39,6 +47,7 @@ class CalibrationConfig:
     min_labels: int = 50
     publish_every: int = 25
     adapt_step: float = 0.0
+    seed_from_predecessor: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
@@ -78,31 +87,39 @@ class Calibrator:
         self._since: dict[str, int] = {}
         self._tails: dict[str, tuple[float, float]] = {}  # adapted (low, high) miscoverage targets
         self._published: dict[str, CalibratedBounds] = {}
+        self._own: dict[str, int] = {}  # residuals of the version itself, the seed not counted
 
     def add(self, version: str, residual: float) -> CalibratedBounds | None:
         """One labelled residual of ``version``; the bounds when they are due for publication."""
         window = self._residuals.get(version)
         if window is None:
-            window = self._residuals[version] = deque(maxlen=self.config.window)
-            self._since[version] = 0
+            window = self._residuals[version] = deque(self._seed(), maxlen=self.config.window)
+            self._since[version] = self._own[version] = 0
             while len(self._residuals) > MAX_VERSIONS:
                 old, _ = self._residuals.popitem(last=False)
-                self._since.pop(old, None)
-                self._tails.pop(old, None)
-                self._published.pop(old, None)
+                for kept in (self._since, self._tails, self._published, self._own):
+                    kept.pop(old, None)
         self._residuals.move_to_end(version)
         self._adapt(version, residual)
         window.append(residual)
         self._since[version] += 1
-        if len(window) < self.config.min_labels:
+        self._own[version] += 1
+        own = self._own[version]
+        if own < self.config.min_labels:
             return None
-        if len(window) > self.config.min_labels and self._since[version] < self.config.publish_every:
+        if own > self.config.min_labels and self._since[version] < self.config.publish_every:
             return None
         self._since[version] = 0
         bounds = self.bounds(version)
         if bounds is not None:
             self._published[version] = bounds
         return bounds
+
+    def _seed(self) -> list[float]:
+        """The residuals a new version starts with: the latest of the version labelled last."""
+        if not self.config.seed_from_predecessor or not self._residuals:
+            return []
+        return list(next(reversed(self._residuals.values())))
 
     def _adapt(self, version: str, residual: float) -> None:
         """Move the version's tail targets by its miss against the bounds the workers serve."""
@@ -120,7 +137,7 @@ class Calibrator:
     def bounds(self, version: str) -> CalibratedBounds | None:
         """The calibrated bounds of ``version``; None before ``min_labels`` residuals."""
         window = self._residuals.get(version)
-        if window is None or len(window) < self.config.min_labels:
+        if window is None or self._own.get(version, 0) < self.config.min_labels:
             return None
         nominal = (1.0 - self.config.level) / 2.0
         low_tail, high_tail = self._tails.get(version, (nominal, nominal))
@@ -128,5 +145,6 @@ class Calibrator:
         return CalibratedBounds(version, self.config.level, low, high, len(window))
 
     def labels(self, version: str) -> int:
+        """Residuals in the version's window, any seed included."""
         window = self._residuals.get(version)
         return 0 if window is None else len(window)

@@ -39,6 +39,7 @@ def calibration_config(settings: Settings) -> CalibrationConfig:
         min_labels=min(settings.interval_min_labels, settings.interval_window),
         publish_every=settings.interval_publish_every,
         adapt_step=settings.interval_adapt_step,
+        seed_from_predecessor=settings.interval_seed_from_predecessor,
     )
 
 

@@ -268,6 +268,11 @@ class Settings(BaseSettings):
         lt=1,
         description="Adaptive conformal step of each tail's miscoverage target per labelled fee; 0: plain.",
     )
+    interval_seed_from_predecessor: bool = Field(
+        # bench/promotion.py, shadow 2020: 75.0 / 76.6 % seeded against 73.6 / 73.2 % without
+        default=True,
+        description="Start a new version's calibration window with the latest residuals of the one before.",
+    )
     worker_interval_poll_s: float = Field(
         # 5 s let a whole burst of requests (a demo window) be scored with bounds a window old
         default=0.25,

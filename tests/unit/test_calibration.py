@@ -69,6 +69,27 @@ def test_the_calibrator_waits_for_min_labels_then_publishes_every_few() -> None:
     assert calibrator.add("2", 100.0) is None and calibrator.bounds("2") is None
 
 
+def test_a_new_version_seeded_from_its_predecessor_waits_for_its_own_labels() -> None:
+    """The seed widens the first bounds of a version and leaves, first in first out."""
+    calibrator = Calibrator(
+        CalibrationConfig(level=0.8, window=50, min_labels=20, publish_every=5, seed_from_predecessor=True)
+    )
+    for i in range(50):
+        calibrator.add("1", float(i - 25))  # the predecessor's spread: -25..24
+    assert calibrator.labels("1") == 50
+    published = [calibrator.add("2", 0.0) for _ in range(20)]
+    assert all(bounds is None for bounds in published[:19])  # min_labels of its own first
+    first = published[19]
+    assert first is not None and first.labels == 50  # 20 own residuals + the 30 latest seeded
+    assert first.low < 0 < 1 < first.high  # the seed's spread (-5..24), not the zeros alone
+    for _ in range(30):
+        calibrator.add("2", 0.0)
+    assert calibrator.bounds("2") == CalibratedBounds("2", 0.8, 0.0, 0.0, 50)  # the seed is gone
+    unseeded = Calibrator(CalibrationConfig(level=0.8, window=50, min_labels=20, publish_every=5))
+    unseeded.add("1", -25.0)
+    assert unseeded.add("2", 0.0) is None and unseeded.labels("2") == 1
+
+
 def test_the_config_refuses_impossible_values() -> None:
     with pytest.raises(ValueError):
         CalibrationConfig(level=1.0)
