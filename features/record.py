@@ -23,6 +23,7 @@ from features.history import before
 from features.state import PlayerState, SeasonLine
 
 PER_90 = ("goals", "assists", "xg", "xa", "shots", "key_passes", "xg_chain", "npxg", "xg_buildup")
+TEAM_FEATURES = ("record_team_xg_pg", "record_team_goals_pg", "record_team_share", "record_team_xg_share")
 RECORD_FEATURES: tuple[str, ...] = (
     "has_record", "record_seasons_ago", "record_minutes", "record_games",
     *(f"record_{name}_p90" for name in PER_90),
@@ -31,7 +32,7 @@ RECORD_FEATURES: tuple[str, ...] = (
     "record_minutes_per_game", "record_two_xg_chain_p90",
     "record_minutes_share", "record_xgxa_share", "record_young_minutes",
     *(f"record_league_{name.lower()}" for name in ("EPL", "La_Liga", "Bundesliga", "Serie_A", "Ligue_1")),
-    "record_team_xg_pg", "record_team_goals_pg", "record_team_share", "record_team_xg_share",
+    *TEAM_FEATURES,
 )  # fmt: skip
 NO_RECORD_GAP = 10.0  # "no record" reads like a record long ago, flagged by has_record = 0
 SHRINK_MINUTES = 1800.0  # twenty full games of the position's typical rate
@@ -136,8 +137,7 @@ def team_features(main: SeasonLine) -> dict[str, float]:
     """How strong the team he played most for was (its xG and goals per game) and his share
     of its xG+xA and of its xG; all 0 when the team's totals are unknown (team_xg 0)."""
     if main.team_xg <= 0:
-        return dict.fromkeys(("record_team_xg_pg", "record_team_goals_pg", "record_team_share",
-                              "record_team_xg_share"), 0.0)  # fmt: skip
+        return dict.fromkeys(TEAM_FEATURES, 0.0)
     games = league_games(main.league, main.season)
     return {
         "record_team_xg_pg": main.team_xg / games,
