@@ -117,20 +117,9 @@ class Registry:
         trace_id: str | None = None,
         evidence: DecisionEvidence | None = None,
     ) -> ModelPromoted:
-        previous = self.champion()
-        key = self.cache.publish(self.name, registered.blob, registered.version)
-        set_champion(self.client, self.name, registered.version)
-        self._guard(previous, registered.version)
-        event = ModelPromoted(
-            source=self.source,
-            model_name=self.name,
-            version=registered.version,
-            previous_version=previous,
-            artifact_key=key,
-            artifact_sha256=registered.sha256,
-            reason=reason,
-            evidence=evidence,
-        )
+        """Serve a version just registered (its blob in hand) and announce it."""
+        event = self.promotion_of(registered.version, registered.blob, reason, evidence)
+        self.apply_promotion(event, registered.blob)
         self.emit(event, trace_id)
         return event
 
