@@ -23,6 +23,15 @@ console = Console(soft_wrap=True)  # window lines stay whole when piped
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
+STEP_REQUESTS_OPTION = typer.Option(
+    200,  # demo.demo.STEP_REQUESTS (imported lazily, as the demo is)
+    "--step-requests",
+    min=0,
+    help="Paid transfers published before the job waits for every stage: a window's later requests "
+    "are scored after its earlier fees were seen, as in the market (0: each window in one burst).",
+)
+
+
 def demo(
     data: Path | None = typer.Option(
         None,
@@ -40,6 +49,7 @@ def demo(
         None, help="Topic namespace of this run (default: demo-<time>., a fresh one each run)."
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="Inference workers of the run."),
+    step_requests: int = STEP_REQUESTS_OPTION,
     per_season: int = typer.Option(1500, min=10, help="Synthetic world only: transfers per season."),
     first_season: int = typer.Option(2003, help="Synthetic world only: its first season."),
 ) -> None:
@@ -69,7 +79,7 @@ def demo(
             origin = f"the folders given ({data or choice.transfers}, records: {stats or 'none'})"
             choice = DataChoice(data or choice.transfers, stats, origin)
         console.print(f"data: {choice.origin}")
-        report = _run(settings, choice, (base_until, last_season, plan), workers, out_dir)
+        report = _run(settings, choice, (base_until, last_season, plan), workers, out_dir, step_requests)
     except (StackError, RuntimeError, OSError) as exc:
         # stderr goes to the client log now: say it here, on stdout.
         console.print(
@@ -91,7 +101,12 @@ def _quiet_native_logs(path: Path) -> None:
 
 
 def _run(
-    settings: Settings, data: DataChoice, seasons: tuple[int, int, SyntheticPlan], workers: int, out_dir: Path
+    settings: Settings,
+    data: DataChoice,
+    seasons: tuple[int, int, SyntheticPlan],
+    workers: int,
+    out_dir: Path,
+    step_requests: int,
 ):  # noqa: ANN202
     from demo.demo import Hooks, run_demo
     from demo.scenario_cache import cached_scenario
@@ -134,7 +149,7 @@ def _run(
             explain=_explain(settings),
             services_ready=services_ready,
         )
-        return run_demo(settings, scenario, out_dir, hooks)
+        return run_demo(settings, scenario, out_dir, hooks, step_requests=step_requests)
 
 
 def _records_line(records) -> None:  # noqa: ANN001 - demo.scenario.RecordMatch, imported lazily
@@ -236,6 +251,7 @@ def _print(report) -> None:  # noqa: ANN001 - demo.report.DemoReport, imported l
 
 def run(
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="Inference workers of the run."),
+    step_requests: int = STEP_REQUESTS_OPTION,
 ) -> None:
     """The main job: `mlops-fc up`, then the whole pipeline on the real data (`mlops-fc demo`).
 
@@ -248,6 +264,7 @@ def run(
         last_season=2022,
         prefix=None,
         workers=workers,
+        step_requests=step_requests,
         per_season=1500,
         first_season=2003,
     )

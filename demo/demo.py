@@ -16,13 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TypeGuard
 from uuid import UUID
 
 from demo.commits import CommitWatch, end_offsets
 from demo.live import LiveScore, WindowPoint, write_progress
 from demo.report import DemoReport, build_report, load_static, write_report
-from demo.scenario import Ingested, Scenario
+from demo.scenario import Ingested, Scenario, is_paid, steps
 from demo.tail import TopicTail
 from producers.ingest import transfer_events
 from producers.publisher import KafkaPublisher
@@ -31,8 +30,13 @@ from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack
 from schemas.monitoring import DriftDetected
 from schemas.predictions import PredictionResult
-from schemas.records import TransferCompleted
-from schemas.topics import MODELS_LIFECYCLE, MONITORING_DRIFT, PREDICTIONS_RESULTS, TRANSFERS_COMPLETED
+from schemas.topics import (
+    MODELS_LIFECYCLE,
+    MONITORING_DRIFT,
+    PREDICTIONS_RESULTS,
+    PREDICTIONS_SHADOW,
+    TRANSFERS_COMPLETED,
+)
 from stack.kafka_clients import make_producer
 from stack.settings import Settings
 from stack.supervised import run_progress_file
@@ -40,6 +44,9 @@ from stack.topic_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 STAGE_TIMEOUT_S = 900.0
+# Paid transfers published before the job waits for every stage: a window's later requests
+# then meet what its earlier fees taught (bench/promotion.py, the README's steps paragraph).
+STEP_REQUESTS = 200
 DECISIONS = (DriftDetected, ModelPromoted, ModelRejected, ModelRolledBack)
 
 
@@ -86,8 +93,18 @@ def _brief(event: Event) -> dict[str, object]:
     return {k: getattr(event, k) for k in keys if getattr(event, k, None) is not None}
 
 
-def run_demo(settings: Settings, scenario: Scenario, out_dir: Path, hooks: Hooks | None = None) -> DemoReport:
-    """Run the scenario through the running services under ``settings.topic_prefix``."""
+def run_demo(
+    settings: Settings,
+    scenario: Scenario,
+    out_dir: Path,
+    hooks: Hooks | None = None,
+    step_requests: int = STEP_REQUESTS,
+) -> DemoReport:
+    """Run the scenario through the running services under ``settings.topic_prefix``.
+
+    Each window is published in steps of at most ``step_requests`` paid transfers (0: the
+    whole window at once), every stage waited for after each step (demo.scenario.steps).
+    """
     hooks = hooks or Hooks()
     started = time.monotonic()
     ensure_topics(settings)
@@ -108,7 +125,7 @@ def run_demo(settings: Settings, scenario: Scenario, out_dir: Path, hooks: Hooks
         "services_ready": round(time.monotonic() - trained, 3),
     }
     live = LiveScore(load_static(settings, first.version))
-    fees = {e.transfer_id: e for e in scenario.stream if _paid(e)}
+    fees = {e.transfer_id: e for e in scenario.stream if is_paid(e)}
     seen = _Seen(hooks)
     progress = run_progress_file(settings.state_dir)
     write_progress(progress, settings.topic_prefix, [], [])
@@ -117,8 +134,11 @@ def run_demo(settings: Settings, scenario: Scenario, out_dir: Path, hooks: Hooks
         windows = scenario.windows()
         for index, (window, events) in enumerate(windows, start=1):
             seen.window = window
-            stage_s = _step(settings, tail, commits, seen, events, hooks)
-            asked = {f"replay-{e.transfer_id}" for e in events if _paid(e)}
+            stage_s: dict[str, float] = {}
+            for step in steps(events, step_requests):
+                for stage, seconds in _step(settings, tail, commits, seen, step, hooks).items():
+                    stage_s[stage] = round(stage_s.get(stage, 0.0) + seconds, 3)
+            asked = {f"replay-{e.transfer_id}" for e in events if is_paid(e)}
             results = [
                 e for e in tail.snapshot() if isinstance(e, PredictionResult) and e.request_id in asked
             ]
@@ -148,14 +168,17 @@ def _step(
 ) -> dict[str, float]:
     """Publish one window, then wait for each stage in turn; seconds spent on each."""
     marks = [time.monotonic()]
-    asked = {f"replay-{e.transfer_id}" for e in events if _paid(e)}
+    asked = {f"replay-{e.transfer_id}" for e in events if is_paid(e)}
     _publish(settings, events, as_requests=True)
     marks.append(time.monotonic())
     if not tail.wait_until(lambda _events: asked <= seen.answered, STAGE_TIMEOUT_S):
         raise StageStuck(f"requests were not all answered\n{hooks.explain()}")
     marks.append(time.monotonic())
+    # The monitor's verdicts rest on the shadow's answers too: a window is over for it once it
+    # read them, or a shadow verdict due on this window's fees would come a window late.
+    shadow = (PREDICTIONS_SHADOW.name,) if settings.promotion == "shadow" else ()
     stages = (
-        (settings.monitor_group_id, (PREDICTIONS_RESULTS.name, TRANSFERS_COMPLETED.name)),
+        (settings.monitor_group_id, (PREDICTIONS_RESULTS.name, TRANSFERS_COMPLETED.name, *shadow)),
         ("mlops-fc-retrainer", (MONITORING_DRIFT.name,)),
     )
     for group, inputs in stages:
@@ -171,10 +194,6 @@ def _step(
 def _serving(results: list[PredictionResult]) -> str | None:
     versions = [r.model_version for r in results if r.model_version]
     return versions[-1] if versions else None
-
-
-def _paid(event: object) -> TypeGuard[TransferCompleted]:
-    return isinstance(event, TransferCompleted) and event.fee_eur_m > 0
 
 
 def _publish(settings: Settings, events: list[Ingested], as_requests: bool) -> None:

@@ -12,6 +12,7 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeGuard
 
 from producers.stats import resolve_stats
 from producers.stats_match import PlayerIndex
@@ -22,6 +23,39 @@ from schemas.records import PlayerRecord, TransferCompleted
 from schemas.season_stats import PlayerSeasonStats
 
 Ingested = PlayerRecord | TransferCompleted | PlayerSeasonStats
+
+
+def steps(events: list[Ingested], requests: int) -> list[list[Ingested]]:
+    """A window's events cut, in their order, into steps of at most ``requests`` paid transfers.
+
+    The market does not answer a window at once: its deals spread over weeks and each fee is
+    known when the deal is signed, before the requests of later deals. Published in steps, a
+    window's later requests are scored after its earlier fees reached the monitor, as they
+    would be (bounds calibrated on them, a shadow verdict taken on them). ``requests`` 0: the
+    whole window is one step. A step ends after a paid transfer; what follows the window's
+    last one (season records) stays with the last step.
+    """
+    if requests < 0:
+        raise ValueError("requests must be 0 (whole windows) or positive")
+    if requests == 0:
+        return [events]
+    out: list[list[Ingested]] = [[]]
+    paid = 0
+    for event in events:
+        if paid == requests:
+            out.append([])
+            paid = 0
+        out[-1].append(event)
+        if is_paid(event):
+            paid += 1
+    if len(out) > 1 and not any(is_paid(e) for e in out[-1]):
+        out[-2].extend(out.pop())
+    return out
+
+
+def is_paid(event: object) -> TypeGuard[TransferCompleted]:
+    """A transfer with a fee: the demo asks for its prediction, the models learn from it."""
+    return isinstance(event, TransferCompleted) and event.fee_eur_m > 0
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from demo.scenario import Ingested, Scenario, SyntheticPlan, choose_data, load_scenario
+from demo.scenario import Ingested, Scenario, SyntheticPlan, choose_data, load_scenario, steps
 from schemas.examples import example_of
 from schemas.records import PlayerRecord, TransferCompleted
 from schemas.season_stats import PlayerSeasonStats, season_end
@@ -48,6 +48,22 @@ def test_records_after_the_last_transfer_join_the_last_window() -> None:
     tail = _record("late", datetime(2015, 3, 1, tzinfo=UTC))
     windows = Scenario("test", [], [_transfer("a", 2014, "summer"), tail], 2012).windows()
     assert windows == [((2014, "summer"), [windows[0][1][0], tail])]
+
+
+def test_a_window_is_published_in_steps_of_at_most_n_paid_transfers() -> None:
+    free = _transfer("free", 2014, "summer", fee=0.0)
+    record = _record("r", datetime(2014, 7, 1, tzinfo=UTC))
+    paid = [_transfer(f"p{n}", 2014, "summer") for n in range(5)]
+    stats = PlayerSeasonStats.model_validate(example_of(PlayerSeasonStats))
+    events: list[Ingested] = [record, paid[0], free, paid[1], paid[2], paid[3], paid[4], stats]
+    cut = steps(events, 2)
+    assert [len([e for e in step if e in paid]) for step in cut] == [2, 2, 1]
+    assert [e for step in cut for e in step] == events  # nothing lost, nothing reordered
+    assert cut[0] == [record, paid[0], free, paid[1]]  # a free transfer does not count
+    assert cut[-1] == [paid[4], stats]  # the season record stays with the last step
+    # A last step of records only joins the step before; 0 keeps the window whole.
+    assert steps(events[:-2] + [stats], 2) == [[record, paid[0], free, paid[1]], [paid[2], paid[3], stats]]
+    assert steps(events, 0) == [events]
 
 
 def test_the_synthetic_world_has_two_windows_a_season() -> None:
@@ -114,3 +130,10 @@ def test_the_data_is_the_shared_folder_else_the_fetched_files_else_the_synthetic
     both = choose_data(shared, fetched)
     assert (both.transfers, both.stats) == (shared / "transfers", shared / "player-stats")
     assert "shared" in both.origin and "season records" in both.origin
+
+
+def test_the_cli_publishes_in_the_demos_default_steps() -> None:
+    from cli.demo_cmd import STEP_REQUESTS_OPTION
+    from demo.demo import STEP_REQUESTS
+
+    assert STEP_REQUESTS_OPTION.default == STEP_REQUESTS
