@@ -24,7 +24,7 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
 STEP_REQUESTS_OPTION = typer.Option(
-    200,  # demo.demo.STEP_REQUESTS (imported lazily, as the demo is)
+    100,  # demo.demo.STEP_REQUESTS (imported lazily, as the demo is)
     "--step-requests",
     min=0,
     help="Paid transfers published before the job waits for every stage: a window's later requests "

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 STAGE_TIMEOUT_S = 900.0
 # Paid transfers published before the job waits for every stage: a window's later requests
 # then meet what its earlier fees taught (bench/promotion.py, the README's steps paragraph).
-STEP_REQUESTS = 200
+STEP_REQUESTS = 100
 DECISIONS = (DriftDetected, ModelPromoted, ModelRejected, ModelRolledBack)
 
 

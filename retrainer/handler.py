@@ -69,7 +69,24 @@ class DriftHandler:
             return self._finish(earlier, trigger)
         if not trigger.skips_cooldown and (wait := self._cooldown_left()) > 0:
             return Outcome("skipped", f"cool-down: next retrain allowed in {wait:.0f}s")
+        if (pending := self._pending_challenger(trigger)) is not None:
+            return Outcome(
+                "skipped", f"version {pending} is in shadow for an earlier drift: its verdict comes first"
+            )
         return self._retrain(trigger)
+
+    def _pending_challenger(self, trigger: Trigger) -> str | None:
+        """The challenger in shadow that an automatic trigger must not replace, if any.
+
+        The champion keeps drifting while its challenger is judged (the challenger is the
+        answer to that drift), and a replaced challenger's labelled pairs are thrown away: in
+        bench/promotion.py every such replacement left an older champion serving for
+        another window or two. The wait is bounded by the verdict's own limits (max pairs,
+        max age); a requested retrain still replaces it.
+        """
+        if self.promotion != "shadow" or trigger.kind == "requested":
+            return None
+        return self.lifecycle.shadow_version()
 
     def _retrain(self, trigger: Trigger) -> Outcome:
         started = time.monotonic()

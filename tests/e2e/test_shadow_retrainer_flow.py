@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 from devstack.services import Service, start_service
 from modelstore.mlflow_registry import champion_version, version_tags
 from monitoring.bootstrap import SHADOW_SOURCE
-from retrainer.handler import TAG_OUTCOME
+from retrainer.handler import PARAM_TRIGGER, TAG_OUTCOME
 from retrainer.initial import train_initial
 from schemas.codec import decode
 from schemas.envelope import Event
@@ -104,9 +104,8 @@ def test_a_drift_event_ends_in_a_shadow_promotion_through_the_real_retrainer_mon
     settings = settings.model_copy(
         update={
             **SHADOW_FAST,
-            # Drift the monitor finds in the shifted stream must not start a second retrain
-            # (a newer challenger would replace the one judged here): one per test.
-            "retrain_cooldown_s": 3600.0,
+            # No cool-down: drift while version 2 is judged must wait for its verdict by itself.
+            "retrain_cooldown_s": 0.0,
         }
     )
     publish(settings, TRANSFERS_COMPLETED, PAST)
@@ -117,12 +116,20 @@ def test_a_drift_event_ends_in_a_shadow_promotion_through_the_real_retrainer_mon
     try:
         with collecting(settings) as results, running_workers(settings, "w1") as (worker,):
             services = (retrainer, monitor, worker)
-            publish(settings, MONITORING_DRIFT, [drift_of(settings, "1")])
+            first = drift_of(settings, "1")
+            publish(settings, MONITORING_DRIFT, [first])
             before = lifecycle(settings, ModelShadowed)
             shadowed = before[-1]
             assert isinstance(shadowed, ModelShadowed), logs(*services)
             assert (shadowed.version, shadowed.champion_version, shadowed.source) == ("2", "1", "retrainer")
             assert not any(isinstance(e, ModelPromoted) and e.version == "2" for e in before)
+            # Version 1 drifts on while 2 is judged: that drift waits for 2's verdict.
+            again = drift_of(settings, "1")
+            publish(settings, MONITORING_DRIFT, [again])
+            waited = f"{again.event_id} -> skipped: version 2 is in shadow"
+            assert wait_until(lambda: waited in retrainer.log_path.read_text(errors="replace"), TIMEOUT), (
+                logs(*services)
+            )
             # The worker loads the shadow model beside the champion; then the replay streams.
             assert wait_until(lambda: shadow_version(worker) == 2, TIMEOUT), logs(*services)
             requests = replay(settings, STREAM)
@@ -162,3 +169,10 @@ def test_a_drift_event_ends_in_a_shadow_promotion_through_the_real_retrainer_mon
     client = MlflowClient(settings.mlflow_uri)
     assert champion_version(client, settings.model_name) == "2"
     assert version_tags(client, settings.model_name, "2")[TAG_OUTCOME] == "shadowed"
+    # The drift that came while 2 was judged trained nothing (later drift of 2 may train).
+    triggers = {
+        client.get_run(v.run_id).data.params.get(PARAM_TRIGGER)
+        for v in client.search_model_versions(f"name='{settings.model_name}'")
+        if v.run_id
+    }
+    assert str(again.event_id) not in triggers and str(first.event_id) in triggers

@@ -8,7 +8,7 @@ from typing import cast
 from modelstore.artifact import ModelArtifact
 from retrainer.handler import DriftHandler
 from retrainer.window import TrainingWindow
-from tests.unit.test_retrainer_handler import FakeChallengers, FakeRegistry, Version, World, drift
+from tests.unit.test_retrainer_handler import FakeChallengers, FakeRegistry, Version, World, drift, requested
 
 
 class Champion:
@@ -31,6 +31,16 @@ def test_a_better_challenger_goes_to_shadow_and_the_champion_keeps_serving() -> 
     assert world.registry.published == [("registered", "2"), ("shadowed", "2")]
     assert world.registry.champion_version == "1"
     assert world.registry.versions["2"].decision == "shadow"
+
+
+def test_drift_while_a_challenger_is_judged_waits_for_its_verdict_but_a_request_replaces_it() -> None:
+    earlier = {"2": Version("an-earlier-drift", "shadow", "won")}
+    world = World(registry=FakeRegistry(versions=earlier, in_shadow="2"))
+    outcome = handler(world).handle(drift())
+    assert outcome.status == "skipped" and "version 2 is in shadow" in outcome.reason
+    assert world.registry.published == [] and world.challengers.trained == 0
+    replaced = handler(world).handle(requested())
+    assert (replaced.status, replaced.version, world.registry.in_shadow) == ("shadowed", "3", "3")
 
 
 def test_a_first_model_has_no_champion_to_be_judged_against_and_is_promoted() -> None:
