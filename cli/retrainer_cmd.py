@@ -22,9 +22,11 @@ def retrainer() -> None:
     point-in-time training set (window: MLOPS_FC_RETRAIN_WINDOW), train a challenger,
     compare it with the champion on the most recent transfers held out from training,
     register it in MLflow, then promote it (Redis + `champion` alias + ModelPromoted) only
-    if it wins by MLOPS_FC_RETRAIN_MARGIN; else ModelRejected. One retrain at a time, a
-    cool-down between retrains (MLOPS_FC_RETRAIN_COOLDOWN_S), and each event handled once
-    even across a crash. A Redis outage is waited out (retried with backoff).
+    if it wins by MLOPS_FC_RETRAIN_MARGIN; else ModelRejected. In shadow mode
+    (MLOPS_FC_PROMOTION=shadow) a winner scores in shadow first (ModelShadowed), and drift
+    events that come while it is judged are skipped until its verdict. One retrain at a
+    time, a cool-down between retrains (MLOPS_FC_RETRAIN_COOLDOWN_S), and each event handled
+    once even across a crash. A Redis outage is waited out (retried with backoff).
     """
     from retrainer.service import run_retrainer
 
@@ -51,7 +53,8 @@ def retrain(
 ) -> None:
     """Ask for a retrain now: publishes a RetrainRequested that `mlops-fc retrainer` handles.
 
-    A requested retrain skips the cool-down; its challenger still has to beat the champion.
+    A requested retrain skips the cool-down and replaces a challenger in shadow; its
+    challenger still has to beat the champion.
     """
     from schemas.codec import encode_for
     from schemas.commands import RetrainRequested
