@@ -29,7 +29,7 @@ from retrainer.initial import train_initial
 from schemas.envelope import Event
 from schemas.lifecycle import ModelPromoted, ModelRejected, ModelRolledBack
 from schemas.monitoring import DriftDetected
-from schemas.predictions import PredictionResult
+from schemas.predictions import PredictionResult, replay_request_id
 from schemas.topics import (
     MODELS_LIFECYCLE,
     MONITORING_DRIFT,
@@ -138,7 +138,7 @@ def run_demo(
             for step in steps(events, step_requests):
                 for stage, seconds in _step(settings, tail, commits, seen, step, hooks).items():
                     stage_s[stage] = round(stage_s.get(stage, 0.0) + seconds, 3)
-            asked = {f"replay-{e.transfer_id}" for e in events if is_paid(e)}
+            asked = _asked(events)
             results = [
                 e for e in tail.snapshot() if isinstance(e, PredictionResult) and e.request_id in asked
             ]
@@ -166,9 +166,9 @@ def _step(
     events: list[Ingested],
     hooks: Hooks,
 ) -> dict[str, float]:
-    """Publish one window, then wait for each stage in turn; seconds spent on each."""
+    """Publish one step of a window, then wait for each stage in turn; seconds spent on each."""
     marks = [time.monotonic()]
-    asked = {f"replay-{e.transfer_id}" for e in events if is_paid(e)}
+    asked = _asked(events)
     _publish(settings, events, as_requests=True)
     marks.append(time.monotonic())
     if not tail.wait_until(lambda _events: asked <= seen.answered, STAGE_TIMEOUT_S):
@@ -189,6 +189,11 @@ def _step(
         marks.append(time.monotonic())
     names = ("publish", "answered", "monitor", "retrainer")
     return {name: round(b - a, 3) for name, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
+
+
+def _asked(events: list[Ingested]) -> set[str]:
+    """The request ids the replay asks for these events: one per paid transfer."""
+    return {replay_request_id(e.transfer_id) for e in events if is_paid(e)}
 
 
 def _serving(results: list[PredictionResult]) -> str | None:

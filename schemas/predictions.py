@@ -69,6 +69,11 @@ class PredictionRequest(_PredictionRequestFields):
     )
 
 
+def replay_request_id(transfer_id: str) -> str:
+    """The request id a replay asks a transfer's prediction under (one per transfer)."""
+    return f"replay-{transfer_id}"
+
+
 def request_from_transfer(t: TransferCompleted) -> PredictionRequest:
     """The question a replay asks just before a transfer's real fee is known.
 
@@ -76,7 +81,7 @@ def request_from_transfer(t: TransferCompleted) -> PredictionRequest:
     from it, so what is served and what is trained on start from the same request.
     """
     return PredictionRequest(
-        request_id=f"replay-{t.transfer_id}",
+        request_id=replay_request_id(t.transfer_id),
         player_id=t.player_id,
         player_name=t.player_name,
         age=t.age,
