@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from stack.pids import live_members
 from stack.supervised import ServiceStatus, SupervisorState, write_state
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BACKOFF_FIRST_S = 1.0
 HEALTHY_RUN_S = 60.0  # a service that ran this long before dying starts again from the first backoff
 STOP_GRACE_S = 30.0
+KILL_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -151,11 +153,16 @@ class Supervisor:
         for child in reversed(self.children):
             if child.process is None:
                 continue
+            group = child.process.pid  # each service leads its own session and group
             try:
                 child.process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal(child.process.pid, signal.SIGKILL)
+                _signal(group, signal.SIGKILL)
                 child.process.wait(10)
+            # What the service started (the `tail -F` of `logs -f`) may outlive it a moment: wait.
+            if not _group_gone(group, deadline):
+                _signal(group, signal.SIGKILL)
+                _group_gone(group, time.monotonic() + KILL_WAIT_S)
             child.status.last_exit = child.process.returncode
             child.process = None
             self._close_log(child)
@@ -188,6 +195,15 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _group_gone(group: int, deadline: float) -> bool:
+    """Wait until no process of ``group`` runs, or ``deadline`` (monotonic) passes."""
+    while live_members(group):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def main() -> None:

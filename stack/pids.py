@@ -20,3 +20,16 @@ def is_alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def live_members(group: int) -> list[int]:
+    """The processes of process group ``group`` that still run (zombies left out)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:  # gone while we looked
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            found.append(int(stat.parent.name))
+    return found
