@@ -33,7 +33,9 @@ def test_objects_alive_at_the_freeze_leave_the_collected_generations() -> None:
     kept = _cycle()
     assert any(o is kept for o in gc.get_objects())
     frozen = freeze_long_lived()
-    assert frozen == gc.get_freeze_count() > 0
+    # Frozen objects are still freed by reference count (another thread's, in a full run): the
+    # permanent generation can only shrink after the freeze.
+    assert 0 < gc.get_freeze_count() <= frozen
     assert not any(o is kept for o in gc.get_objects())
 
 
