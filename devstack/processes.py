@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stack.exceptions import PortInUse, StartupTimeout
-from stack.pids import is_alive
+from stack.pids import is_alive, live_members
 
 
 def read_pid(pid_file: Path) -> int | None:
@@ -52,16 +52,22 @@ def stop(pid_file: Path, grace_seconds: float = 30.0) -> bool:
     if pid is None:
         pid_file.unlink(missing_ok=True)
         return False
-    _signal_group(pid, signal.SIGTERM)
-    if not wait_until(lambda: not is_alive(pid), grace_seconds):
-        _signal_group(pid, signal.SIGKILL)
-        wait_until(lambda: not is_alive(pid), 10.0)
+    signal_group(pid, signal.SIGTERM)
+    if not group_gone(pid, grace_seconds):
+        signal_group(pid, signal.SIGKILL)
+        group_gone(pid, 10.0)
     _reap(pid)
     pid_file.unlink(missing_ok=True)
     return True
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
+def group_gone(leader: int, timeout: float) -> bool:
+    """Wait until ``leader`` and every process of its group (what it started) no longer run."""
+    return wait_until(lambda: not is_alive(leader) and not live_members(leader), timeout, interval=0.05)
+
+
+def signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group ``pid`` leads: a service's own helpers go with it."""
     try:
         os.killpg(pid, sig)
     except ProcessLookupError:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from stack.pids import live_members
+from devstack.processes import group_gone, signal_group
 from stack.supervised import ServiceStatus, SupervisorState, write_state
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ class Supervisor:
         """Front first (api, sink), then workers, then the back (retrainer, monitor)."""
         for child in reversed(self.children):
             if child.process is not None:
-                _signal(child.process.pid, signal.SIGTERM)
+                signal_group(child.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for child in reversed(self.children):
             if child.process is None:
@@ -157,12 +157,12 @@ class Supervisor:
             try:
                 child.process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal(group, signal.SIGKILL)
+                signal_group(group, signal.SIGKILL)
                 child.process.wait(10)
             # What the service started (the `tail -F` of `logs -f`) may outlive it a moment: wait.
-            if not _group_gone(group, deadline):
-                _signal(group, signal.SIGKILL)
-                _group_gone(group, time.monotonic() + KILL_WAIT_S)
+            if not group_gone(group, max(0.0, deadline - time.monotonic())):
+                signal_group(group, signal.SIGKILL)
+                group_gone(group, KILL_WAIT_S)
             child.status.last_exit = child.process.returncode
             child.process = None
             self._close_log(child)
@@ -187,23 +187,6 @@ class Supervisor:
                 stopping=stopping,
             ),
         )
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    """The child's whole group: a service's own helpers go with it."""
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _group_gone(group: int, deadline: float) -> bool:
-    """Wait until no process of ``group`` runs, or ``deadline`` (monotonic) passes."""
-    while live_members(group):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def main() -> None:

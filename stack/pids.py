@@ -15,21 +15,23 @@ def is_alive(pid: int) -> bool:
     except PermissionError:
         return True
     # A zombie child still answers kill(0); it is dead for our purposes.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+    fields = _stat(Path(f"/proc/{pid}/stat"))
+    return fields is not None and fields[0] != "Z"
 
 
 def live_members(group: int) -> list[int]:
     """The processes of process group ``group`` that still run (zombies left out)."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[-1].split()
-        except OSError:  # gone while we looked
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
-            found.append(int(stat.parent.name))
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat(path)
+        if fields is not None and int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(path.parent.name))
     return found
+
+
+def _stat(path: Path) -> list[str] | None:
+    """The fields of a /proc/PID/stat after the command name: state, ppid, pgrp, ...; None once gone."""
+    try:
+        return path.read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
